@@ -1,0 +1,30 @@
+"""Command handlers, one module per domain concept; each exposes register(router, services)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from bot.features import search
+from bot.router import Router
+from bot.services import Services
+
+FEATURES = [search]
+
+# Coroutines run once at start with the services (e.g. load approved community resources).
+STARTUP_HOOKS: list[Callable[[Services], Awaitable[None]]] = []
+
+# Async context managers that run beside `serve` (e.g. the lesson scheduler).
+BACKGROUND: list[Callable[[Services], AbstractAsyncContextManager[object]]] = []
+
+# Functions that add subcommands to the CLI: add(subparsers).
+CLI_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def build_router(services: Services) -> Router:
+    """A router with every feature's commands registered."""
+    router = Router()
+    for feature in FEATURES:
+        feature.register(router, services)
+    return router

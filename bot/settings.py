@@ -1,0 +1,72 @@
+"""Settings from the environment and an optional .env file, read once in main()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.core.content import BUNDLED_CONTENT
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class Settings(BaseSettings):
+    """Everything configurable; names match the environment variables in the README."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = "sqlite:///mlops-bot.db"
+    port: int = Field(default=3000, ge=0, le=65535)
+    host: str = "0.0.0.0"  # noqa: S104 - a web dyno must listen on all interfaces
+    content_dir: Path = Field(default=BUNDLED_CONTENT, alias="MLOPS_CONTENT_DIR")
+    log_level: str = Field(default="INFO", alias="MLOPS_LOG_LEVEL")
+
+    # Weekly lessons (issue: digest).
+    default_day: str = Field(default="mon", alias="MLOPS_DEFAULT_DAY")
+    default_time: str = Field(default="10:00", alias="MLOPS_DEFAULT_TIME")
+    default_tz: str = Field(default="UTC", alias="MLOPS_DEFAULT_TZ")
+    digest_sweep_seconds: int = Field(default=60, ge=5, alias="MLOPS_DIGEST_SWEEP_SECONDS")
+
+    # Community suggestions.
+    admins: str = Field(default="", alias="MLOPS_ADMINS")
+    review_channel: str = Field(default="", alias="MLOPS_REVIEW_CHANNEL")
+    suggest_limit: int = Field(default=10, ge=0, alias="MLOPS_SUGGEST_LIMIT")
+    fetch_allow_hosts: str = Field(default="", alias="MLOPS_FETCH_ALLOW_HOSTS")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.admins.split(",") if part.strip())
+
+    @property
+    def allowed_fetch_hosts(self) -> frozenset[str]:
+        return frozenset(
+            part.strip().lower() for part in self.fetch_allow_hosts.split(",") if part.strip()
+        )
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
+
+    def missing_for_serve(self) -> list[str]:
+        """Names of the variables `serve` needs but does not have."""
+        missing = []
+        if not self.slack_bot_token or not self.slack_bot_token.get_secret_value():
+            missing.append("SLACK_BOT_TOKEN")
+        if not self.socket_mode and (
+            not self.slack_signing_secret or not self.slack_signing_secret.get_secret_value()
+        ):
+            missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+        return missing

@@ -1,0 +1,1 @@
+"""Database gateway: engine, schema and migrations, and one repository module per domain."""

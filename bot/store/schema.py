@@ -1,0 +1,108 @@
+"""Tables. The database is the source of truth for schedules, deliveries and suggestions."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per subscribed channel (or DM). day/time/tz are the channel's own local schedule.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("is_dm", Boolean, nullable=False, default=False),
+    Column("created_by", String(32), nullable=False),
+    Column("day", String(3), nullable=False),
+    Column("time", String(5), nullable=False),
+    Column("tz", String(64), nullable=False),
+    # active | paused (by a user) | suspended (by the bot after a Slack error such as is_archived)
+    Column("status", String(16), nullable=False, default="active"),
+    Column("status_reason", Text, nullable=True),
+    # 0-based position in the curriculum of the next lesson to post; season counts restarts.
+    Column("next_lesson", Integer, nullable=False, default=0),
+    Column("season", Integer, nullable=False, default=1),
+    # Occurrences due before this instant are not owed (no back-filling older weeks).
+    Column("effective_from", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("team_id", "channel_id", name="uq_subscription_channel"),
+)
+
+# The exactly-once record: claimed atomically before posting, one per (channel, week).
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("week_key", String(32), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("lesson_order", Integer, nullable=False),
+    Column("season", Integer, nullable=False, default=1),
+    # claimed | posted (root message sent) | done (thread reply sent) | failed (retry later)
+    Column("status", String(16), nullable=False),
+    Column("claimed_by", String(64), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("message_ts", String(32), nullable=True),
+    Column("reply_ts", String(32), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("team_id", "channel_id", "week_key", name="uq_delivery_week"),
+)
+Index("ix_deliveries_status", deliveries.c.status)
+
+# Events API retries carry the same event_id; claiming it makes a retried mention answer once.
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", String(32), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=True),
+    Column("url", Text, nullable=False),
+    Column("url_key", String(2048), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("fetch_ok", Boolean, nullable=False, default=False),
+    Column("topics", Text, nullable=False, default=""),  # space-separated topic ids
+    Column("note", Text, nullable=False, default=""),
+    # pending | approved | rejected
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(32), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("resource_id", String(80), nullable=True),
+    Column("review_channel", String(32), nullable=True),
+    Column("review_ts", String(32), nullable=True),
+)
+Index("ix_suggestions_url_key", suggestions.c.url_key)
+Index("ix_suggestions_user_day", suggestions.c.user_id, suggestions.c.created_at)

@@ -1,0 +1,225 @@
+"""A loopback fake of the Slack Web API: records every call, answers like Slack.
+
+Runs an aiohttp server on 127.0.0.1:<free port>. Point AsyncWebClient's base_url at
+`fake.api_url`. Script failures per method with `fail_next(method, ...)`; inspect `calls`,
+`messages` (what channels show) and `responses` (what arrived at response_url).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Scripted:
+    status: int = 200
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
+
+
+class FakeSlack:
+    """The fake server. Use as `async with FakeSlack() as slack:`."""
+
+    bot_user_id = "UBOT"
+    team_id = "T111"
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.responses: list[dict[str, Any]] = []
+        self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._scripted: dict[str, deque[Scripted]] = defaultdict(deque)
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.changed = asyncio.Event()
+
+    # -- control --------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.base_url}/response/{name}"
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        error: str | None = None,
+        status: int = 200,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` calls of `method` fail (Slack error, HTTP status, or 429)."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")}
+        for _ in range(times):
+            self._scripted[method].append(Scripted(status=status, body=body, headers=headers))
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Messages (root and thread replies) posted via chat.postMessage."""
+        if channel is not None:
+            return list(self.messages.get(channel, []))
+        return [m for msgs in self.messages.values() for m in msgs]
+
+    async def wait_for(self, predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+        """Wait until predicate() is true (checked whenever the fake receives something)."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("fake Slack did not receive the expected calls in time")
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), remaining)
+
+    # -- server ---------------------------------------------------------------------------
+    async def __aenter__(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _read_args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(parse_qsl(request.query_string))
+        raw = await request.read()
+        if raw:
+            ctype = request.headers.get("Content-Type", "")
+            if "json" in ctype:
+                args.update(json.loads(raw))
+            else:
+                args.update(dict(parse_qsl(raw.decode())))
+        for key in ("blocks", "metadata", "view"):
+            if isinstance(args.get(key), str):
+                with contextlib.suppress(ValueError):
+                    args[key] = json.loads(args[key])
+        return args
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        self.changed.set()
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        body = json.loads(await request.read() or b"{}")
+        body["_name"] = request.match_info["name"]
+        self.responses.append(body)
+        self._record(Call("response_url", body))
+        return web.json_response({"ok": True})
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._read_args(request)
+        self._record(Call(method, args))
+        if self._scripted[method]:
+            scripted = self._scripted[method].popleft()
+            return web.json_response(
+                scripted.body, status=scripted.status, headers=scripted.headers
+            )
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        body = handler(args) if handler else {"ok": True}
+        return web.json_response(body)
+
+    # -- methods --------------------------------------------------------------------------
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://fake.slack.com/",
+            "team": "Fake",
+            "user": "mlops",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": "BBOT",
+        }
+
+    def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        ts = self._next_ts()
+        message = {
+            "ts": ts,
+            "channel": channel,
+            "text": args.get("text"),
+            "blocks": args.get("blocks"),
+            "thread_ts": args.get("thread_ts"),
+            "metadata": args.get("metadata"),
+            "user": self.bot_user_id,
+        }
+        self.messages[channel].append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(args.get("channel")), str(args.get("ts"))
+        for message in self.messages.get(channel, []):
+            if message["ts"] == ts:
+                message.update(text=args.get("text"), blocks=args.get("blocks"))
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users", "U0"))
+        return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
+
+    def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        oldest = float(args.get("oldest") or 0)
+        roots = [
+            m
+            for m in self.messages.get(channel, [])
+            if not m.get("thread_ts") and float(m["ts"]) >= oldest
+        ]
+        return {"ok": True, "messages": list(reversed(roots)), "has_more": False}
+
+    def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(args.get("channel")), str(args.get("ts"))
+        thread = [
+            m for m in self.messages.get(channel, []) if m["ts"] == ts or m.get("thread_ts") == ts
+        ]
+        for m in thread:
+            if m["ts"] == ts:
+                m = dict(m)
+        root = next((m for m in thread if m["ts"] == ts), None)
+        if root is not None:
+            root = {**root, "reply_count": len(thread) - 1}
+            thread = [root] + [m for m in thread if m["ts"] != ts]
+        return {"ok": True, "messages": thread, "has_more": False}
+
+    def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
