@@ -133,7 +133,7 @@ def build_help() -> list[Block]:
 
 
 def help_text() -> str:
-    return fallback(f"Usage: {texts.COMMAND} <topic or question> — try `/mlops serving`.")
+    return fallback(f"Usage: {texts.COMMAND} &lt;topic or question&gt; — try `/mlops serving`.")
 
 
 def build_topics(topics: Mapping[str, Topic], counts: Mapping[str, int]) -> list[Block]:
@@ -141,7 +141,7 @@ def build_topics(topics: Mapping[str, Topic], counts: Mapping[str, int]) -> list
     lines = [
         f"`{escape(t.id)}`  {escape(t.name)}  ({counts.get(t.id, 0)})" for t in topics.values()
     ]
-    blocks = [section(f"*{len(lines)} topics*  ·  try `/mlops <topic>`")]
+    blocks = [section(f"*{len(lines)} topics*  ·  try `/mlops &lt;topic&gt;`")]
     for i in range(0, len(lines), 25):
         blocks.append(section("\n".join(lines[i : i + 25])))
     return blocks
