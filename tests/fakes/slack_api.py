@@ -49,6 +49,10 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.changed = asyncio.Event()
+        # Socket Mode: open websocket connections and the acks the app sent back per envelope.
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: dict[str, dict[str, Any]] = {}
+        self.socket_connections = 0
 
     # -- control --------------------------------------------------------------------------
     @property
@@ -103,6 +107,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -220,6 +225,46 @@ class FakeSlack:
             root = {**root, "reply_count": len(thread) - 1}
             thread = [root] + [m for m in thread if m["ts"] != ts]
         return {"ok": True, "messages": thread, "has_more": False}
+
+    def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+
+    # -- Socket Mode ----------------------------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        self.socket_connections += 1
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {}})
+        self._record(Call("socket.hello", {}))
+        async for msg in ws:
+            if msg.type.name == "TEXT":
+                data = json.loads(msg.data)
+                if "envelope_id" in data:
+                    self.socket_acks[data["envelope_id"]] = data.get("payload") or {}
+                    self._record(Call("socket.ack", data))
+        if ws in self.sockets:
+            self.sockets.remove(ws)
+        return ws
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
+        """Push a Socket Mode envelope (e.g. 'slash_commands') to the newest connection."""
+        envelope_id = f"env-{next(self._ts)}"
+        await self.sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+            }
+        )
+        return envelope_id
+
+    async def drop_sockets(self) -> None:
+        """Simulate a network loss: close every Socket Mode connection from the server side."""
+        for ws in list(self.sockets):
+            await ws.close()
+        self.sockets.clear()
 
     def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
