@@ -136,13 +136,16 @@ def _load_topic_file(
     except UnicodeDecodeError:
         problems.append(Problem(shown, 1, "file is not UTF-8 text"))
         return
-    if not isinstance(doc, dict) or "topic" not in doc:
+    # A file with only `resources:` adds to topics defined elsewhere (e.g. the community
+    # suggestions written by `mlops-bot suggestions export`).
+    if not isinstance(doc, dict) or ("topic" not in doc and "resources" not in doc):
         problems.append(Problem(shown, 1, "expected a 'topic:' mapping and a 'resources:' list"))
         return
     lines = doc.get(_LINES, {})
-    topic = _validate(Topic, doc.get("topic"), shown, lines.get("topic", 1), problems)
-    if topic:
-        topics.append((topic, _Located(shown, lines.get("topic", 1))))
+    if "topic" in doc:
+        topic = _validate(Topic, doc.get("topic"), shown, lines.get("topic", 1), problems)
+        if topic:
+            topics.append((topic, _Located(shown, lines.get("topic", 1))))
     items = doc.get("resources") or []
     if not isinstance(items, list):
         problems.append(Problem(shown, lines.get("resources", 1), "'resources' must be a list"))

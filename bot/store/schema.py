@@ -37,6 +37,7 @@ subscriptions = Table(
     Column("time", String(5), nullable=False),
     Column("tz", String(64), nullable=False),
     # active | paused (by a user) | suspended (by the bot after a Slack error such as is_archived)
+    # | unsubscribed (progress is kept for a later re-subscribe)
     Column("status", String(16), nullable=False, default="active"),
     Column("status_reason", Text, nullable=True),
     # 0-based position in the curriculum of the next lesson to post; season counts restarts.
@@ -59,8 +60,11 @@ deliveries = Table(
     Column("week_key", String(32), nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("lesson_order", Integer, nullable=False),
+    # 0-based curriculum position the delivery posts (lesson_order is what people see).
+    Column("position", Integer, nullable=False, default=0),
     Column("season", Integer, nullable=False, default=1),
     # claimed | posted (root message sent) | done (thread reply sent) | failed (retry later)
+    # | abandoned (Slack said the channel is gone; retried only after a re-subscribe)
     Column("status", String(16), nullable=False),
     Column("claimed_by", String(64), nullable=False),
     Column("claimed_at", DateTime(timezone=True), nullable=False),
@@ -89,7 +93,10 @@ suggestions = Table(
     Column("user_id", String(32), nullable=False),
     Column("channel_id", String(32), nullable=True),
     Column("url", Text, nullable=False),
-    Column("url_key", String(2048), nullable=False),
+    Column("url_key", Text, nullable=False),
+    # sha256 of url_key: one row per normalised URL, whatever its status (a 2 KB key is too
+    # long for a PostgreSQL btree entry, a digest is not).
+    Column("url_hash", String(64), nullable=False),
     Column("title", Text, nullable=False),
     Column("fetch_ok", Boolean, nullable=False, default=False),
     Column("topics", Text, nullable=False, default=""),  # space-separated topic ids
@@ -103,6 +110,7 @@ suggestions = Table(
     Column("resource_id", String(80), nullable=True),
     Column("review_channel", String(32), nullable=True),
     Column("review_ts", String(32), nullable=True),
+    UniqueConstraint("url_hash", name="uq_suggestion_url"),
 )
-Index("ix_suggestions_url_key", suggestions.c.url_key)
 Index("ix_suggestions_user_day", suggestions.c.user_id, suggestions.c.created_at)
+Index("ix_suggestions_status", suggestions.c.status, suggestions.c.decided_at)

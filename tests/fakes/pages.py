@@ -1,0 +1,128 @@
+"""A loopback web server with the pages title-fetch tests need (aiohttp on 127.0.0.1:0)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+BIG = 2 * 1024 * 1024
+
+
+class PageServer:
+    """Use as `async with PageServer() as pages:`; `pages.url("/post")` is a full URL."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        self.redirect_target = "http://evil.test/"
+        self._runner: web.AppRunner | None = None
+        self._never = asyncio.Event()
+        self.port = 0
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def __aenter__(self) -> PageServer:
+        app = web.Application()
+        app.router.add_get("/post", self._post)
+        app.router.add_get("/other", self._other)
+        app.router.add_get("/pingy", self._pingy)
+        app.router.add_get("/to-evil", self._to_evil)
+        app.router.add_get("/to-post", self._to_post)
+        app.router.add_get("/loop/{n}", self._loop)
+        app.router.add_get("/big", self._big)
+        app.router.add_get("/json", self._json)
+        app.router.add_get("/slow", self._slow)
+        app.router.add_get("/missing", self._missing)
+        app.router.add_get("/latin1", self._latin1)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._never.set()
+        if self._runner:
+            await self._runner.cleanup()
+
+    def _hit(self, request: web.Request) -> None:
+        self.hits.append(request.path)
+
+    @staticmethod
+    def _html(title: str, extra: str = "") -> web.Response:
+        body = (
+            f"<!doctype html><html><head><title>{title}</title></head><body>{extra}</body></html>"
+        )
+        return web.Response(text=body, content_type="text/html")
+
+    async def _post(self, request: web.Request) -> web.Response:
+        self._hit(request)
+        return self._html("  Canary releases,\n  explained &amp; compared  ")
+
+    async def _other(self, request: web.Request) -> web.Response:
+        self._hit(request)
+        return self._html("Another post")
+
+    async def _pingy(self, request: web.Request) -> web.Response:
+        self._hit(request)
+        return self._html("&lt;!channel&gt; free pizza <b>now</b>")
+
+    async def _to_evil(self, request: web.Request) -> web.Response:
+        self._hit(request)
+        raise web.HTTPFound(self.redirect_target)
+
+    async def _to_post(self, request: web.Request) -> web.Response:
+        self._hit(request)
+        raise web.HTTPMovedPermanently("/post")
+
+    async def _loop(self, request: web.Request) -> web.Response:
+        self._hit(request)
+        n = int(request.match_info["n"])
+        raise web.HTTPFound(f"/loop/{n + 1}")
+
+    async def _big(self, request: web.Request) -> web.StreamResponse:
+        self._hit(request)
+        response = web.StreamResponse(headers={"Content-Type": "text/html"})
+        await response.prepare(request)
+        chunk = b"<!-- " + b"x" * 65536 + b" -->"
+        sent = 0
+        try:
+            while sent < BIG:
+                await response.write(chunk)
+                sent += len(chunk)
+            await response.write(b"<title>Too far down</title>")
+        except (ConnectionResetError, RuntimeError):
+            pass  # the client stopped reading, as it should
+        return response
+
+    async def _json(self, request: web.Request) -> web.Response:
+        self._hit(request)
+        return web.json_response({"title": "not html"})
+
+    async def _slow(self, request: web.Request) -> web.Response:
+        self._hit(request)
+        await self._never.wait()  # answers only when the server shuts down
+        return self._html("Too late")
+
+    async def _missing(self, request: web.Request) -> web.Response:
+        self._hit(request)
+        return web.Response(status=404, text="<title>Not found</title>", content_type="text/html")
+
+    async def _latin1(self, request: web.Request) -> web.Response:
+        self._hit(request)
+        body = "<html><head><title>Caf\xe9 ML</title></head></html>".encode("latin-1")
+        return web.Response(body=body, headers={"Content-Type": "text/html; charset=iso-8859-1"})
+
+
+def resolver_from(table: dict[str, list[str]]) -> Any:
+    """A fake DNS: names map to the addresses given; unknown names fail like the real one."""
+
+    async def resolve(host: str, port: int) -> list[str]:
+        if host not in table:
+            raise OSError(f"unknown host {host}")
+        return list(table[host])
+
+    return resolve
