@@ -1,0 +1,116 @@
+"""The curriculum: lesson by position, next position, seasons; the lesson files themselves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.blocks import MAX_BLOCKS, MAX_SECTION
+from bot.blocks.lessons import LastWeek, build_lesson, build_question, thread_url
+from bot.core import curriculum
+from bot.core.catalog import Catalog
+from bot.core.content import ContentError, load_catalog
+from bot.core.models import Kind, Resource
+
+
+def test_positions_advance_and_wrap_into_a_new_season(catalog: Catalog) -> None:
+    total = len(catalog.lessons)
+    assert total == 24
+    assert curriculum.advance(0, 1, total) == (1, 1)
+    assert curriculum.advance(total - 1, 1, total) == (0, 2)
+    first = curriculum.pick(catalog.lessons, 0, 1)
+    assert first.number == 1 and not first.new_season
+    again = curriculum.pick(catalog.lessons, 0, 2)
+    assert again.lesson == first.lesson and again.new_season
+
+
+def test_a_shrunken_curriculum_wraps(catalog: Catalog) -> None:
+    pick = curriculum.pick(catalog.lessons[:5], 7, 1)
+    assert (pick.position, pick.season, pick.new_season) == (0, 2, True)
+
+
+def test_by_number(catalog: Catalog) -> None:
+    assert curriculum.by_number(catalog.lessons, 7) == catalog.lessons[6]
+    assert curriculum.by_number(catalog.lessons, 0) is None
+    assert curriculum.by_number(catalog.lessons, 25) is None
+
+
+def test_every_lesson_renders_within_block_kit_limits(catalog: Catalog) -> None:
+    community = [
+        Resource(
+            id="community-1",
+            title="<!channel> & friends",
+            url="https://example.org/post",
+            kind=Kind.ARTICLE,
+            topics=("serving",),
+            summary="Suggested by the team.",
+            community=True,
+        )
+    ]
+    for position in range(len(catalog.lessons)):
+        pick = curriculum.pick(catalog.lessons, position, 2)
+        blocks = build_lesson(
+            pick, catalog, last_week=LastWeek(12, thread_url("C1", "1.2")), community=community
+        )
+        assert len(blocks) <= MAX_BLOCKS
+        assert blocks[0]["type"] == "header" and len(blocks[0]["text"]["text"]) <= 150
+        texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+        assert all(len(t) <= MAX_SECTION for t in texts)
+        joined = "\n".join(texts)
+        # Every resource link comes from the catalog, with its title as label.
+        for item in pick.lesson.resources:
+            resource = catalog.resource(item.id)
+            assert resource is not None and f"<{resource.url}|" in joined
+        assert "&lt;!channel&gt; &amp; friends" in joined
+        assert "<!channel>" not in joined
+        question = build_question(pick.lesson)
+        assert pick.lesson.question[:40] in question[0]["text"]["text"]
+
+
+def test_new_season_and_last_week_notes(catalog: Catalog) -> None:
+    blocks = build_lesson(
+        curriculum.pick(catalog.lessons, 0, 2),
+        catalog,
+        last_week=LastWeek(12, thread_url("C123", "1700000000.000100")),
+    )
+    contexts = " ".join(e["text"] for b in blocks if b["type"] == "context" for e in b["elements"])
+    assert "Season 2 starts today" in contexts
+    assert "12 replies last week" in contexts
+    assert "https://slack.com/archives/C123/p1700000000000100" in contexts
+
+
+def _write_lesson(root: Path, name: str, front: str) -> None:
+    (root / "lessons").mkdir(parents=True, exist_ok=True)
+    (root / "lessons" / name).write_text(front, encoding="utf-8")
+
+
+def test_validate_reports_lesson_problems_with_path_and_line(tmp_path: Path) -> None:
+    bundled = load_catalog()
+    source = Path(bundled_dir := str(Path(__file__).resolve().parents[2] / "content"))
+    (tmp_path / "topics").symlink_to(source / "topics")
+    good = (source / "lessons" / "01-setting-up-ml-projects.md").read_text(encoding="utf-8")
+    _write_lesson(tmp_path, "01-a.md", good)
+    _write_lesson(tmp_path, "02-b.md", good)  # duplicate order 1
+    _write_lesson(
+        tmp_path,
+        "03-c.md",
+        good.replace("order: 1", "order: 3").replace("fsdl-2021-lecture-5-ml-projects", "nope"),
+    )
+    _write_lesson(
+        tmp_path,
+        "04-d.md",
+        "\n".join(
+            line
+            for line in good.replace("order: 1", "order: 4").splitlines()
+            if not line.startswith("question:")
+        ),
+    )
+    with pytest.raises(ContentError) as info:
+        load_catalog(tmp_path)
+    problems = [str(p) for p in info.value.problems]
+    assert any("02-b.md" in p and "duplicate lesson order 1" in p for p in problems), problems
+    assert any("03-c.md" in p and "nope" in p for p in problems), problems
+    assert any("04-d.md" in p and "question" in p for p in problems), problems
+    assert all(":" in p.split(" ")[0] for p in problems)
+    assert bundled_dir and len(bundled.lessons) == 24
