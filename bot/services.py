@@ -14,6 +14,7 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from bot.scheduler import DigestScheduler
     from bot.slack.gateway import SlackGateway
 
 
@@ -29,3 +30,5 @@ class Services:
     engine: AsyncEngine | None = None
     slack: SlackGateway | None = None
     clock: Callable[[], datetime] = field(default=utc_now)
+    # The lesson scheduler while `serve` runs it, so commands can update jobs at once.
+    scheduler: DigestScheduler | None = None

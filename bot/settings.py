@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     default_time: str = Field(default="10:00", alias="MLOPS_DEFAULT_TIME")
     default_tz: str = Field(default="UTC", alias="MLOPS_DEFAULT_TZ")
     digest_sweep_seconds: int = Field(default=60, ge=5, alias="MLOPS_DIGEST_SWEEP_SECONDS")
+    # Fan-out pacing: channels posted to at once, seconds between two messages in one channel
+    # (Slack allows about one per second), and an optional workspace-wide cap per minute.
+    digest_concurrency: int = Field(default=8, ge=1, le=200, alias="MLOPS_DIGEST_CONCURRENCY")
+    digest_channel_interval: float = Field(
+        default=1.0, ge=0, le=60, alias="MLOPS_DIGEST_CHANNEL_INTERVAL"
+    )
+    digest_per_minute: int = Field(default=0, ge=0, alias="MLOPS_DIGEST_PER_MINUTE")
 
     # Community suggestions.
     admins: str = Field(default="", alias="MLOPS_ADMINS")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -37,11 +38,133 @@ def slack_error(exc: SlackApiError) -> str:
     return "unknown_error"
 
 
+# -- weekly digest: failures classified by what they mean for an exactly-once post ---------
+CHANNEL_GONE = frozenset({"is_archived", "channel_not_found", "not_in_channel"})
+_SERVER_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+class PostError(Exception):
+    """A chat.postMessage that did not (certainly) succeed; `code` is Slack's error or ours."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class RateLimited(PostError):
+    """429: nothing was posted; try again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("ratelimited")
+        self.retry_after = retry_after
+
+
+class ChannelGone(PostError):
+    """The channel is archived, missing, or the bot is not in it: stop posting there."""
+
+
+class Uncertain(PostError):
+    """5xx, timeout or a dropped connection: the message may or may not have been posted."""
+
+
+class Rejected(PostError):
+    """Slack refused the message (e.g. invalid_blocks, invalid_auth): nothing was posted."""
+
+
+def _retry_after(exc: SlackApiError) -> float:
+    headers = getattr(exc.response, "headers", None) or {}
+    for name, value in dict(headers).items():
+        if str(name).lower() == "retry-after":
+            try:
+                return max(0.0, float(value if not isinstance(value, list) else value[0]))
+            except (TypeError, ValueError):
+                break
+    return 1.0
+
+
+def classify(exc: BaseException) -> PostError:
+    """Turn a client exception into what it means for a post that must happen once."""
+    if isinstance(exc, SlackApiError):
+        code = slack_error(exc)
+        status = int(getattr(exc.response, "status_code", 200) or 200)
+        if status == 429 or code == "ratelimited":
+            return RateLimited(_retry_after(exc))
+        if code in CHANNEL_GONE:
+            return ChannelGone(code)
+        if status >= 500 or code in _SERVER_ERRORS:
+            return Uncertain(f"{code} (HTTP {status})")
+        return Rejected(code)
+    return Uncertain(type(exc).__name__)
+
+
 class SlackGateway:
     """Domain verbs over the Web API; callers never touch AsyncWebClient directly."""
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+
+    # -- weekly digest ----------------------------------------------------------------------
+    def single_shot(self) -> SlackGateway:
+        """The same workspace through a client that never retries on its own: a retried post
+        after a 5xx could duplicate it, so the digest decides (and reconciles) itself."""
+        client = AsyncWebClient(
+            token=self.client.token, base_url=self.client.base_url, timeout=self.client.timeout
+        )
+        client.retry_handlers = []
+        return SlackGateway(client)
+
+    async def post_once(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        *,
+        metadata: dict[str, Any],
+        thread_ts: str | None = None,
+    ) -> str:
+        """Post one message and return its ts; failures raise a classified PostError."""
+        try:
+            data = await self.post_message(
+                channel, text, blocks, thread_ts=thread_ts, metadata=metadata
+            )
+        except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise classify(exc) from exc
+        return str(data.get("ts") or "")
+
+    async def history(
+        self, channel: str, oldest: float, *, pages: int = 10
+    ) -> list[dict[str, Any]]:
+        """Top-level messages since `oldest` (epoch seconds), with their metadata."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(pages):
+            try:
+                response = await self.client.conversations_history(
+                    channel=channel,
+                    oldest=f"{oldest:.6f}",
+                    limit=200,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+            except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+                raise classify(exc) from exc
+            found += list(response.get("messages") or [])
+            cursor = ((response.get("response_metadata") or {}).get("next_cursor")) or None
+            if not response.get("has_more") or not cursor:
+                break
+        return found
+
+    async def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """A thread's root (with reply_count) and its replies, with metadata."""
+        try:
+            response = await self.client.conversations_replies(
+                channel=channel, ts=ts, limit=200, include_all_metadata=True
+            )
+        except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise classify(exc) from exc
+        return list(response.get("messages") or [])
 
     async def post_message(
         self,

@@ -49,6 +49,8 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.changed = asyncio.Event()
+        # Seconds to wait before answering a method (e.g. to land a SIGKILL mid-pass).
+        self.delays: dict[str, float] = {}
         # Socket Mode: open websocket connections and the acks the app sent back per envelope.
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: dict[str, dict[str, Any]] = {}
@@ -80,6 +82,16 @@ class FakeSlack:
         body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")}
         for _ in range(times):
             self._scripted[method].append(Scripted(status=status, body=body, headers=headers))
+
+    def add_message(
+        self, channel: str, text: str, *, thread_ts: str | None = None, user: str = "U999"
+    ) -> str:
+        """A message a person wrote (e.g. a reply in a lesson's thread); returns its ts."""
+        ts = self._next_ts()
+        self.messages[channel].append(
+            {"ts": ts, "channel": channel, "text": text, "thread_ts": thread_ts, "user": user}
+        )
+        return ts
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -149,6 +161,8 @@ class FakeSlack:
         method = request.match_info["method"]
         args = await self._read_args(request)
         self._record(Call(method, args))
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method])
         if self._scripted[method]:
             scripted = self._scripted[method].popleft()
             return web.json_response(
@@ -205,12 +219,28 @@ class FakeSlack:
     def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel"))
         oldest = float(args.get("oldest") or 0)
+        messages = self.messages.get(channel, [])
         roots = [
-            m
-            for m in self.messages.get(channel, [])
+            self._shown(m, args, messages)
+            for m in messages
             if not m.get("thread_ts") and float(m["ts"]) >= oldest
         ]
         return {"ok": True, "messages": list(reversed(roots)), "has_more": False}
+
+    @staticmethod
+    def _shown(
+        message: dict[str, Any], args: dict[str, Any], messages: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A message as history/replies return it: metadata only with include_all_metadata
+        (as Slack does), roots with their reply_count."""
+        shown = dict(message)
+        if str(args.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            shown.pop("metadata", None)
+        if not message.get("thread_ts"):
+            replies = sum(1 for m in messages if m.get("thread_ts") == message["ts"])
+            if replies:
+                shown["reply_count"] = replies
+        return shown
 
     def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(args.get("channel")), str(args.get("ts"))
@@ -224,6 +254,8 @@ class FakeSlack:
         if root is not None:
             root = {**root, "reply_count": len(thread) - 1}
             thread = [root] + [m for m in thread if m["ts"] != ts]
+        if str(args.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            thread = [{k: v for k, v in m.items() if k != "metadata"} for m in thread]
         return {"ok": True, "messages": thread, "has_more": False}
 
     def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:

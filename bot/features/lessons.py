@@ -1,0 +1,326 @@
+"""`/mlops subscribe|unsubscribe|pause|resume|skip|schedule|lesson`: the weekly curriculum.
+
+Handlers parse, call the subscriptions store and the pure schedule/curriculum core, and render
+an ephemeral answer. They work the same in Slack and in the console (channel C0CONSOLE).
+`mlops-bot digest run` (added to the CLI here) runs one pass of the digest and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+
+from bot import blocks
+from bot.blocks import lessons as lesson_blocks
+from bot.core import curriculum
+from bot.core.schedule import (
+    Adjustment,
+    Occurrence,
+    Schedule,
+    ScheduleError,
+    default_schedule,
+    dst_warning,
+    next_post,
+    owed_occurrence,
+    parse_schedule,
+)
+from bot.router import CommandRequest, Reply, Router, UserError, notice
+from bot.services import Services
+from bot.settings import Settings
+from bot.store import deliveries, subscriptions
+from bot.store.subscriptions import Subscription
+
+NOT_SUBSCRIBED = (
+    "This channel isn't subscribed to weekly lessons yet. Try `/mlops subscribe`"
+    " or `/mlops subscribe thursday 14:30 America/New_York`."
+)
+
+
+def _local(instant: datetime, schedule: Schedule) -> str:
+    return instant.astimezone(schedule.zone).strftime("%a %d %b %Y, %H:%M %Z")
+
+
+def _utc(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%a %d %b %Y, %H:%M UTC")
+
+
+def _lesson_line(pick: curriculum.Pick) -> str:
+    season = f" (season {pick.season})" if pick.season > 1 else ""
+    return f"lesson {pick.number} of {pick.total}, *{blocks.escape(pick.lesson.title)}*{season}"
+
+
+def dst_text(schedule: Schedule, occurrence: Occurrence) -> str:
+    """The warning shown when a daylight-saving change moves a week's post."""
+    day = occurrence.local_date.strftime("%a %d %b %Y")
+    posted = _local(occurrence.at, schedule)
+    if occurrence.adjustment is Adjustment.GAP:
+        return (
+            f"⚠️ {schedule.hhmm} doesn't exist in {schedule.tz} on {day} (clocks spring forward);"
+            f" that week the lesson arrives at {posted}."
+        )
+    return (
+        f"⚠️ {schedule.hhmm} happens twice in {schedule.tz} on {day} (clocks fall back);"
+        f" that week the lesson arrives at the first one, {posted}."
+    )
+
+
+class Lessons:
+    """The command service, one method per command."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @property
+    def engine(self):  # type: ignore[no-untyped-def]
+        assert self.services.engine is not None
+        return self.services.engine
+
+    @property
+    def lessons(self) -> list:  # type: ignore[type-arg]
+        return self.services.catalog.lessons
+
+    def defaults(self) -> Schedule:
+        settings = self.services.settings
+        try:
+            return default_schedule(
+                settings.default_day, settings.default_time, settings.default_tz
+            )
+        except ScheduleError as exc:
+            raise UserError(
+                "The bot's default schedule (MLOPS_DEFAULT_DAY/TIME/TZ) is misconfigured;"
+                " give a full schedule, e.g. `/mlops subscribe mon 10:00 UTC`."
+            ) from exc
+
+    async def _sync(self, request: CommandRequest) -> None:
+        if self.services.scheduler is not None:
+            await self.services.scheduler.sync_channel(request.team_id, request.channel_id)
+
+    async def _require(self, request: CommandRequest) -> Subscription:
+        sub = await subscriptions.get(self.engine, request.team_id, request.channel_id)
+        if sub is None or sub.status == subscriptions.UNSUBSCRIBED:
+            raise UserError(NOT_SUBSCRIBED)
+        return sub
+
+    async def _taken_weeks(self, sub: Subscription) -> set[str]:
+        rows = await deliveries.for_channel(self.engine, sub.team_id, sub.channel_id)
+        return {r.week_key for r in rows if r.message_ts or r.status == deliveries.CLAIMED}
+
+    async def _next(self, sub: Subscription, now: datetime) -> tuple[datetime, bool]:
+        """When this channel's next lesson is posted, and whether that is a catch-up now."""
+        taken = await self._taken_weeks(sub)
+        owed = owed_occurrence(sub.schedule, sub.effective_from, now)
+        if owed is not None and owed.week_key not in taken:
+            return now, True
+        return next_post(sub.schedule, now, lambda key: key in taken).at, False
+
+    # -- commands ---------------------------------------------------------------------------
+    async def subscribe(self, request: CommandRequest, args: str) -> Reply:
+        try:
+            schedule = parse_schedule(args, self.defaults())
+        except ScheduleError as exc:
+            raise UserError(str(exc)) from exc
+        if not self.lessons:
+            raise UserError("There are no lessons to post yet.")
+        now = self.services.clock()
+        sub, created = await subscriptions.subscribe(
+            self.engine,
+            team_id=request.team_id,
+            channel_id=request.channel_id,
+            user_id=request.user_id,
+            is_dm=request.is_dm,
+            schedule=schedule,
+            now=now,
+        )
+        await self._sync(request)
+        when, _ = await self._next(sub, now)
+        upcoming = curriculum.pick(self.lessons, sub.next_lesson, sub.season)
+        who = "You'll get a personal digest here" if request.is_dm else "This channel gets"
+        verb = "Subscribed" if created else "Schedule updated"
+        lines = [
+            f"✅ *{verb}.* {who} a weekly MLOps lesson on {schedule.describe()}.",
+            f"Next: {_lesson_line(upcoming)} on {_local(when, schedule)}.",
+        ]
+        if (warning := dst_warning(schedule, now)) is not None:
+            lines.append(dst_text(schedule, warning))
+        lines.append("`/mlops schedule` shows it, `/mlops pause` or `/mlops unsubscribe` stop it.")
+        return notice("\n".join(lines))
+
+    async def unsubscribe(self, request: CommandRequest, args: str) -> Reply:
+        await self._require(request)
+        await subscriptions.set_status(
+            self.engine, request.team_id, request.channel_id, subscriptions.UNSUBSCRIBED,
+            now=self.services.clock(),
+        )  # fmt: skip
+        await self._sync(request)
+        return notice(
+            "Unsubscribed: no more weekly lessons here. `/mlops subscribe` picks up where you"
+            " left off."
+        )
+
+    async def pause(self, request: CommandRequest, args: str) -> Reply:
+        sub = await self._require(request)
+        if sub.status != subscriptions.ACTIVE:
+            return notice(f"Weekly lessons here are already {sub.status}. {self._how_to(sub)}")
+        await subscriptions.set_status(
+            self.engine, request.team_id, request.channel_id, subscriptions.PAUSED,
+            now=self.services.clock(), only_from=(subscriptions.ACTIVE,),
+        )  # fmt: skip
+        await self._sync(request)
+        return notice("⏸️ Paused. `/mlops resume` brings the weekly lesson back.")
+
+    async def resume(self, request: CommandRequest, args: str) -> Reply:
+        sub = await self._require(request)
+        if sub.status == subscriptions.ACTIVE:
+            return notice(
+                "Weekly lessons here aren't paused. `/mlops schedule` shows the next one."
+            )
+        if sub.status == subscriptions.SUSPENDED:
+            return notice(self._how_to(sub))
+        now = self.services.clock()
+        resumed = await subscriptions.set_status(
+            self.engine, request.team_id, request.channel_id, subscriptions.ACTIVE,
+            now=now, only_from=(subscriptions.PAUSED,), restart=True,
+        )  # fmt: skip
+        await self._sync(request)
+        assert resumed is not None
+        when, _ = await self._next(resumed, now)
+        return notice(f"▶️ Resumed. Next lesson on {_local(when, resumed.schedule)}.")
+
+    async def skip(self, request: CommandRequest, args: str) -> Reply:
+        await self._require(request)
+        sub = await subscriptions.skip(
+            self.engine, request.team_id, request.channel_id,
+            total=len(self.lessons), now=self.services.clock(),
+        )  # fmt: skip
+        assert sub is not None
+        upcoming = curriculum.pick(self.lessons, sub.next_lesson, sub.season)
+        return notice(f"⏭️ Skipped one. The next post will be {_lesson_line(upcoming)}.")
+
+    async def schedule(self, request: CommandRequest, args: str) -> Reply:
+        sub = await self._require(request)
+        schedule = sub.schedule
+        now = self.services.clock()
+        upcoming = curriculum.pick(self.lessons, sub.next_lesson, sub.season)
+        lines = [f"*Weekly MLOps lessons here:* {schedule.describe()}."]
+        if sub.status == subscriptions.ACTIVE:
+            when, catching_up = await self._next(sub, now)
+            if catching_up:
+                lines.append("Next post: due now (catching up), within a minute or so.")
+            else:
+                lines.append(f"Next post: {_local(when, schedule)} ({_utc(when)}).")
+        else:
+            lines.append(self._how_to(sub))
+        lines.append(f"Next lesson: {_lesson_line(upcoming)}.")
+        posted = [
+            r
+            for r in await deliveries.for_channel(self.engine, sub.team_id, sub.channel_id)
+            if r.message_ts
+        ]
+        if posted:
+            last = curriculum.pick(self.lessons, posted[0].position, posted[0].season)
+            url = lesson_blocks.thread_url(sub.channel_id, posted[0].message_ts or "")
+            lines.append(f"Last posted: {_lesson_line(last)} — {blocks.link(url, 'thread')}.")
+        if (warning := dst_warning(schedule, now)) is not None:
+            lines.append(dst_text(schedule, warning))
+        return notice("\n".join(lines))
+
+    async def lesson(self, request: CommandRequest, args: str) -> Reply:
+        args = args.strip()
+        total = len(self.lessons)
+        if not total:
+            raise UserError("There are no lessons yet.")
+        if args:
+            number = int(args) if args.isdigit() else 0
+            lesson = curriculum.by_number(self.lessons, number)
+            if lesson is None:
+                raise UserError(
+                    f"There are {total} lessons: try `/mlops lesson 7`, or `/mlops lesson` for"
+                    " this channel's current one."
+                )
+            pick = curriculum.Pick(lesson, number - 1, 1, total)
+            label = f"Lesson {number} of {total}"
+        else:
+            pick, label = await self._current(request)
+        body = lesson_blocks.build_lesson(
+            pick, self.services.catalog, footer=f"{label} · `/mlops lesson 7` shows any lesson"
+        )
+        body += lesson_blocks.build_question(pick.lesson)
+        return Reply(text=lesson_blocks.lesson_text(pick), blocks=body[: blocks.MAX_BLOCKS])
+
+    async def _current(self, request: CommandRequest) -> tuple[curriculum.Pick, str]:
+        sub = await subscriptions.get(self.engine, request.team_id, request.channel_id)
+        if sub is None:
+            return curriculum.pick(self.lessons, 0, 1), "Not subscribed: here is lesson 1"
+        for row in await deliveries.for_channel(self.engine, sub.team_id, sub.channel_id):
+            if row.message_ts:
+                return curriculum.pick(self.lessons, row.position, row.season), "This week's lesson"
+        return curriculum.pick(self.lessons, sub.next_lesson, sub.season), "Coming up here"
+
+    @staticmethod
+    def _how_to(sub: Subscription) -> str:
+        if sub.status == subscriptions.SUSPENDED:
+            reason = blocks.escape(sub.status_reason or "an error")
+            return (
+                f"⚠️ Suspended: Slack said `{reason}` when posting here (archived channel, or the"
+                " bot isn't a member). Fix that, then run `/mlops subscribe` again to resume."
+            )
+        if sub.status == subscriptions.PAUSED:
+            return "⏸️ Paused: `/mlops resume` brings the lessons back."
+        return "Not active: `/mlops subscribe` starts the lessons again."
+
+
+def register(router: Router, services: Services) -> None:
+    lessons = Lessons(services)
+    router.add("subscribe", lessons.subscribe)
+    router.add("unsubscribe", lessons.unsubscribe)
+    router.add("pause", lessons.pause)
+    router.add("resume", lessons.resume)
+    router.add("skip", lessons.skip)
+    router.add("schedule", lessons.schedule)
+    router.add("lesson", lessons.lesson)
+
+
+# -- CLI: mlops-bot digest run [--now ISO-8601] ---------------------------------------------
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r}") from exc
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def cmd_digest_run(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.slack_bot_token or not settings.slack_bot_token.get_secret_value():
+        print("mlops-bot digest run needs SLACK_BOT_TOKEN.", file=sys.stderr)
+        return 2
+    return asyncio.run(_digest_run(settings, args.now))
+
+
+async def _digest_run(settings: Settings, now: datetime | None) -> int:
+    from bot.digest import Digest
+    from bot.runtime import open_services
+
+    async with open_services(settings) as services:
+        report = await Digest(services).run_pass(now or services.clock())
+    print(report.summary())
+    return 1 if report.failed else 0
+
+
+def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    digest = subparsers.add_parser("digest", help="weekly lesson digest")
+    actions = digest.add_subparsers(dest="digest_command", required=True)
+    run = actions.add_parser("run", help="post every lesson due now (or at --now), then exit")
+    run.add_argument("--now", type=_instant, default=None, help="ISO-8601 instant (default: now)")
+    run.set_defaults(func=cmd_digest_run)
+
+
+def background(services: Services) -> AbstractAsyncContextManager[object]:
+    """The lesson scheduler for `serve` (imported lazily: the console never needs it)."""
+    from bot.scheduler import lesson_scheduler
+
+    return lesson_scheduler(services)
