@@ -290,3 +290,38 @@ async def test_unfinished_claim_of_a_dead_process_is_reconciled_not_reposted(
         assert done is not None and done.status == deliveries.DONE
         assert done.message_ts == "1741000000.000001"
     assert_exactly_once(fake_slack, ["C1"])
+
+
+async def test_new_from_the_community_lists_resources_approved_since_last_week(
+    tmp_path: Path, fake_slack: FakeSlack, catalog: Catalog
+) -> None:
+    from bot.store.schema import suggestions
+
+    async def approve(n: int, at: datetime) -> None:
+        assert services.engine is not None
+        async with services.engine.begin() as conn:
+            await conn.execute(
+                suggestions.insert().values(
+                    team_id=TEAM, user_id="U1", url=f"https://example.org/{n}",
+                    url_key=f"example.org/{n}", url_hash=f"{n:064d}", title=f"<Post {n}>",
+                    fetch_ok=True, topics="serving", note="", status="approved",
+                    created_at=at, decided_at=at, resource_id=f"community-{n}",
+                )
+            )  # fmt: skip
+
+    async with digest_services(tmp_path, fake_slack, catalog) as services:
+        await subscribe(services, "C1", "mon", "10:00", "UTC", T0)
+        await approve(1, utc(2025, 2, 1))  # before the subscription: not news here
+        runner = digest(services)
+        await runner.run_pass(utc(2025, 3, 3, 10))
+        await approve(2, utc(2025, 3, 5))
+        await runner.run_pass(utc(2025, 3, 10, 10))
+
+    def sections(message: dict) -> str:  # type: ignore[type-arg]
+        return "\n".join(b["text"]["text"] for b in message["blocks"] if b["type"] == "section")
+
+    first, second = lesson_roots(fake_slack, "C1")
+    assert "New from the community" not in sections(first)
+    text = sections(second)
+    assert "New from the community" in text
+    assert "<https://example.org/2|&lt;Post 2&gt;>" in text and "example.org/1" not in text
