@@ -14,6 +14,7 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from bot.fetch import TitleFetcher
     from bot.scheduler import DigestScheduler
     from bot.slack.gateway import SlackGateway
 
@@ -32,3 +33,5 @@ class Services:
     clock: Callable[[], datetime] = field(default=utc_now)
     # The lesson scheduler while `serve` runs it, so commands can update jobs at once.
     scheduler: DigestScheduler | None = None
+    # Page-title fetcher for suggestions; built from settings when None (tests inject one).
+    fetcher: TitleFetcher | None = None

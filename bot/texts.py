@@ -35,3 +35,22 @@ SHARE_BUTTON = "Share in channel"
 MORE_BUTTON = "More"
 SHARED_BY = "Shared by <@{user}> with `/mlops {query}`"
 EXPIRED = "That answer has expired; run the command again."
+
+# Community suggestions.
+SUGGEST_CHECKING = "Checking the link…"
+SUGGEST_THANKS = "Thanks, sent for review: {title}"
+SUGGEST_NO_TITLE = "I couldn't fetch the page title ({reason}), so it's recorded as {url}."
+SUGGEST_IN_CATALOG = "That's already in the catalog: {title}. Find it with `/mlops {topic}`."
+SUGGEST_PENDING = "That link was already suggested and is waiting for review."
+SUGGEST_REJECTED = "That link was suggested before and a moderator decided not to add it."
+SUGGEST_RACE = "That link was suggested a moment ago and is waiting for review."
+SUGGEST_LIMIT = (
+    "You've made {limit} suggestions in the last 24 hours, the most allowed. Please try again"
+    " tomorrow."
+)
+SUGGEST_OFF = "Suggestions are turned off in this workspace."
+ONLY_MODERATORS = "Only moderators can review suggestions."
+NO_MODERATORS = "No moderators are set up yet: an operator lists them in `MLOPS_ADMINS`."
+NO_PENDING_SUGGESTIONS = "No suggestions are waiting for review."
+SUGGESTION_GONE = "That suggestion no longer exists."
+ALREADY_DECIDED = "Already decided. {decision}"

@@ -6,20 +6,20 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from bot.features import lessons, search
+from bot.features import lessons, search, suggestions
 from bot.router import Router
 from bot.services import Services
 
-FEATURES = [search, lessons]
+FEATURES = [search, suggestions, lessons]
 
 # Coroutines run once at start with the services (e.g. load approved community resources).
-STARTUP_HOOKS: list[Callable[[Services], Awaitable[None]]] = []
+STARTUP_HOOKS: list[Callable[[Services], Awaitable[None]]] = [suggestions.load_approved]
 
 # Async context managers that run beside `serve` (e.g. the lesson scheduler).
 BACKGROUND: list[Callable[[Services], AbstractAsyncContextManager[object]]] = [lessons.background]
 
 # Functions that add subcommands to the CLI: add(subparsers).
-CLI_COMMANDS: list[Callable[[Any], None]] = [lessons.add_cli]
+CLI_COMMANDS: list[Callable[[Any], None]] = [suggestions.add_cli, lessons.add_cli]
 
 
 def build_router(services: Services) -> Router:

@@ -6,8 +6,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.router import Router
 from bot.services import Services
+from bot.slack import suggestions
 
-SLACK_FEATURES: list = []
+SLACK_FEATURES: list = [suggestions]
 
 
 def register(app: AsyncApp, router: Router, services: Services) -> None:

@@ -212,3 +212,36 @@ class SlackGateway:
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    # -- suggestions: best effort, the database already holds the truth -----------------
+    async def post_review(
+        self, channel: str, text: str, blocks: list[dict[str, Any]]
+    ) -> str | None:
+        """Post a suggestion to the review channel; its ts, or None (logged) if Slack refused."""
+        try:
+            response = await self.post_message(channel, text, blocks)
+        except SlackApiError as exc:
+            logger.warning("could not post to review channel %s: %s", channel, slack_error(exc))
+            return None
+        return str(response.get("ts") or "") or None
+
+    async def update_review(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
+    ) -> bool:
+        """Show a decision on the review message; False (logged) if Slack refused."""
+        try:
+            await self.update_message(channel, ts, text, blocks)
+        except SlackApiError as exc:
+            logger.warning("could not update review message: %s", slack_error(exc))
+            return False
+        return True
+
+    async def notify_user(self, user: str, text: str) -> bool:
+        """DM a user a one-section message; False (logged) if Slack refused."""
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}]
+        try:
+            await self.send_dm(user, text, blocks)
+        except SlackApiError as exc:
+            logger.warning("could not DM %s: %s", user, slack_error(exc))
+            return False
+        return True
