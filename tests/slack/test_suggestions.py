@@ -27,11 +27,13 @@ from bot.fetch import TitleFetcher
 from bot.store import suggestions as store
 from bot.store.schema import suggestions as table
 from tests.conftest import BotServer, make_settings
+from tests.digest_helpers import digest, lesson_roots, subscribe
 from tests.fakes.pages import PageServer, resolver_from
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.test_search_commands import all_text, buttons, visible_text
 
 ADMIN, ADMIN2, ADA, BOB = "UADMIN", "UADMIN2", "U222", "U333"
+DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 @dataclass
@@ -160,6 +162,9 @@ async def test_suggestion_to_review_to_search_and_weekly_listing(
     env: Env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = datetime.now(UTC) - timedelta(seconds=1)
+    # A channel subscribed to weekly lessons before the suggestion; its next post is tomorrow.
+    tomorrow = before + timedelta(days=1)
+    await subscribe(env.services, "CLEARN", DAYS[tomorrow.weekday()], "10:00", "UTC", before)
     url = env.pages.url("/post")
     _, follow = await env.suggest(f"<{url}> serving monitoring great intro to canary releases")
 
@@ -213,6 +218,12 @@ async def test_suggestion_to_review_to_search_and_weekly_listing(
     assert resource.topics == ("serving", "monitoring")
     assert "great intro to canary releases" in resource.summary
     assert await store.approved_since(env.services.engine, datetime.now(UTC)) == []
+    await digest(env.services).run_pass(tomorrow.replace(hour=10, minute=0, second=30))
+    [lesson] = lesson_roots(env.fake, "CLEARN")
+    weekly = visible_text(lesson)
+    assert "New from the community" in weekly
+    assert f"<{url}|Canary releases, explained &amp; compared>" in weekly
+    assert "great intro to canary releases" in weekly
 
     # `mlops-bot search` reads the same database.
     monkeypatch.setenv("DATABASE_URL", env.services.settings.database_url)
