@@ -30,7 +30,7 @@ def index(catalog: Catalog) -> SearchIndex:
 # (query, topic understood first or None, ids that must be in the top 5, id that must be first)
 CASES: list[tuple[str, str | None, tuple[str, ...], str | None]] = [
     # Plain topics: the curated start_here leads.
-    ("serving", "serving", ("made-with-ml-restful-api", "bentoml"), "made-with-ml-restful-api"),
+    ("serving", "serving", ("fsdl-2022-lecture-5-deployment", "made-with-ml-restful-api", "bentoml"), "fsdl-2022-lecture-5-deployment"),
     ("monitoring", "monitoring", ("made-with-ml-monitoring", "evidently"), None),
     ("feature store", "feature-store", ("made-with-ml-feature-store", "feast"), None),
     ("experiment tracking", "experiment-tracking", ("made-with-ml-experiment-tracking", "mlflow"), None),
