@@ -79,33 +79,27 @@ def register(app: AsyncApp, router: Router, services: Services) -> None:
                 channel, request.user_id, reply.text, reply.blocks, thread_ts=thread_ts
             )
 
-    @app.action(search_blocks.ACTION_MORE)
-    async def on_more(
+    async def on_search_button(
         ack: AsyncAck, respond: AsyncRespond, action: dict[str, Any], body: dict[str, Any]
     ) -> None:
+        """Share posts the same page publicly; More replaces the answer with the next page."""
         await ack()
         state = search_blocks.read_search_state(action.get("value"))
         if state is None:
             await respond(text=texts.EXPIRED, response_type="ephemeral", replace_original=False)
             return
         query, offset = state
+        if action.get("action_id") == search_blocks.ACTION_SHARE:
+            user = str((body.get("user") or {}).get("id") or "")
+            reply = search.answer(services, query, offset, shared_by=user)
+            await respond(**_response(reply), replace_original=False)
+            return
         in_thread = bool((body.get("container") or {}).get("thread_ts"))
         reply = search.answer(services, query, offset, in_thread=in_thread)
         await respond(**_response(reply), replace_original=True)
 
-    @app.action(search_blocks.ACTION_SHARE)
-    async def on_share(
-        ack: AsyncAck, respond: AsyncRespond, action: dict[str, Any], body: dict[str, Any]
-    ) -> None:
-        await ack()
-        state = search_blocks.read_search_state(action.get("value"))
-        if state is None:
-            await respond(text=texts.EXPIRED, response_type="ephemeral", replace_original=False)
-            return
-        query, offset = state
-        user = str((body.get("user") or {}).get("id") or "")
-        reply = search.answer(services, query, offset, shared_by=user)
-        await respond(**_response(reply), replace_original=False)
+    app.action(search_blocks.ACTION_MORE)(on_search_button)
+    app.action(search_blocks.ACTION_SHARE)(on_search_button)
 
 
 def register_fallbacks(app: AsyncApp) -> None:
