@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -34,13 +35,49 @@ class Scripted:
     headers: dict[str, str] | None = None
 
 
+@dataclass
+class RateLimits:
+    """Slack's limits on chat.postMessage: one message per `per_channel` seconds in a channel,
+    and a workspace-wide token bucket (`workspace_rate` per second, bursts of
+    `workspace_burst`). Beyond them: 429 with a whole-second Retry-After, nothing posted."""
+
+    per_channel: float = 1.0
+    workspace_rate: float = 100.0
+    workspace_burst: float = 100.0
+    rejected: int = 0
+    rejected_in_channel: int = 0  # of `rejected`: too soon after the channel's last message
+    _last: dict[str, float] = field(default_factory=dict)
+    _tokens: float | None = None
+    _filled_at: float = 0.0
+
+    def admit(self, channel: str, now: float) -> float:
+        """0 when a post may go through now (and count it), else the seconds to wait."""
+        last = self._last.get(channel)
+        if last is not None and now - last < self.per_channel:
+            self.rejected += 1
+            self.rejected_in_channel += 1
+            return self.per_channel - (now - last)
+        tokens = self.workspace_burst if self._tokens is None else self._tokens
+        tokens = min(self.workspace_burst, tokens + (now - self._filled_at) * self.workspace_rate)
+        self._filled_at = now
+        if tokens < 1:
+            self._tokens = tokens
+            self.rejected += 1
+            return (1 - tokens) / self.workspace_rate
+        self._tokens = tokens - 1
+        self._last[channel] = now
+        return 0.0
+
+
 class FakeSlack:
     """The fake server. Use as `async with FakeSlack() as slack:`."""
 
     bot_user_id = "UBOT"
     team_id = "T111"
 
-    def __init__(self) -> None:
+    def __init__(self, limits: RateLimits | None = None) -> None:
+        # Off by default; set to enforce Slack's chat.postMessage limits (benchmarks).
+        self.limits = limits
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -163,6 +200,14 @@ class FakeSlack:
         self._record(Call(method, args))
         if self.delays.get(method):
             await asyncio.sleep(self.delays[method])
+        if method == "chat.postMessage" and self.limits is not None:
+            wait = self.limits.admit(str(args.get("channel")), time.monotonic())
+            if wait > 0:
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
         if self._scripted[method]:
             scripted = self._scripted[method].popleft()
             return web.json_response(
