@@ -21,6 +21,7 @@ class Catalog:
         self.resources: dict[str, Resource] = {r.id: r for r in resources}
         self.lessons: list[Lesson] = sorted(lessons, key=lambda x: x.order)
         self._by_url = {normalise_url(r.url): r for r in self.resources.values()}
+        self._counts: dict[str, int] | None = None
 
     def topic(self, topic_id: str) -> Topic | None:
         return self.topics.get(topic_id)
@@ -36,15 +37,18 @@ class Catalog:
         return [r for r in self.resources.values() if topic_id in r.topics]
 
     def topic_counts(self) -> dict[str, int]:
-        """Resources per topic, for `/mlops topics`."""
-        counts = dict.fromkeys(self.topics, 0)
-        for res in self.resources.values():
-            for topic_id in set(res.topics):
-                if topic_id in counts:
-                    counts[topic_id] += 1
-        return counts
+        """Resources per topic, for `/mlops topics` (counted once, again after `add`)."""
+        if self._counts is None:
+            counts = dict.fromkeys(self.topics, 0)
+            for res in self.resources.values():
+                for topic_id in set(res.topics):
+                    if topic_id in counts:
+                        counts[topic_id] += 1
+            self._counts = counts
+        return dict(self._counts)
 
     def add(self, resource: Resource) -> None:
         """Add an approved community resource (ids and URLs are checked by the caller)."""
         self.resources[resource.id] = resource
         self._by_url[normalise_url(resource.url)] = resource
+        self._counts = None
