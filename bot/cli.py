@@ -118,10 +118,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    catalog = _load_or_report(settings)
-    if catalog is None:
-        return 1
-    return asyncio.run(_serve(settings, catalog))
+    gc.disable()  # until start-up is over: see _settle_memory
+    try:
+        catalog = _load_or_report(settings)
+        if catalog is None:
+            return 1
+        return asyncio.run(_serve(settings, catalog))
+    finally:
+        gc.enable()
+
+
+def _settle_memory() -> None:
+    """Start-up is over: turn the collector back on and move everything loaded so far (catalog,
+    index) out of its reach. Collecting while 10,000 resources load doubled the start-up time,
+    and full passes over them stalled requests for ~100 ms (docs/benchmarks.md)."""
+    gc.enable()
+    gc.collect()
+    gc.freeze()
 
 
 async def _serve(settings: Settings, catalog) -> int:  # type: ignore[no-untyped-def]
@@ -139,11 +152,7 @@ async def _serve(settings: Settings, catalog) -> int:  # type: ignore[no-untyped
     async with AsyncExitStack() as stack:
         services = await stack.enter_async_context(open_services(settings, catalog=catalog))
         bolt = create_app(services)
-        # The catalog and index live as long as the process: keep them out of the collector's
-        # full passes, which otherwise stall requests for ~100 ms at 10,000 resources
-        # (docs/benchmarks.md).
-        gc.collect()
-        gc.freeze()
+        _settle_memory()
         status = {"mode": "socket" if settings.socket_mode else "http"}
         runner, port = await start_site(create_web_app(bolt, status), settings.host, settings.port)
         stack.push_async_callback(runner.cleanup)

@@ -65,6 +65,10 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+class _PlainLoader(_SafeLoader):
+    """Loads without line marks (twice as fast); used until a problem needs its line."""
+
+
 def _strip_lines(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _strip_lines(v) for k, v in value.items() if k != _LINES}
@@ -130,10 +134,11 @@ def _load_topic_file(
     topics: list[tuple[Topic, _Located]],
     resources: list[tuple[Resource, _Located]],
     problems: list[Problem],
+    loader: type[Any] = _LineLoader,
 ) -> None:
     shown = _display(path)
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -167,7 +172,10 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n?(.*)\Z", re.DOTALL)
 
 
 def _load_lesson_file(
-    path: Path, lessons: list[tuple[Lesson, _Located]], problems: list[Problem]
+    path: Path,
+    lessons: list[tuple[Lesson, _Located]],
+    problems: list[Problem],
+    loader: type[Any] = _LineLoader,
 ) -> None:
     shown = _display(path)
     text = path.read_text(encoding="utf-8")
@@ -176,7 +184,7 @@ def _load_lesson_file(
         problems.append(Problem(shown, 1, "missing front matter between '---' lines"))
         return
     try:
-        meta = yaml.load(match.group(1), Loader=_LineLoader)  # noqa: S506
+        meta = yaml.load(match.group(1), Loader=loader)  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
@@ -215,7 +223,15 @@ def _shift_lines(value: Any, by: int) -> None:
 
 def load_catalog(content_dir: Path | str = BUNDLED_CONTENT) -> Catalog:
     """Load content/ into a Catalog, or raise ContentError listing every problem."""
-    root = Path(content_dir)
+    try:
+        return _load(Path(content_dir), _PlainLoader)
+    except ContentError:
+        # Valid content never needs line marks; content with problems is read again, marking
+        # every line, so that each problem says where it is.
+        return _load(Path(content_dir), _LineLoader)
+
+
+def _load(root: Path, loader: type[Any]) -> Catalog:
     problems: list[Problem] = []
     topics: list[tuple[Topic, _Located]] = []
     resources: list[tuple[Resource, _Located]] = []
@@ -224,10 +240,10 @@ def load_catalog(content_dir: Path | str = BUNDLED_CONTENT) -> Catalog:
     if not topic_dir.is_dir():
         raise ContentError([Problem(_display(topic_dir), 1, "no topics/ folder")])
     for path in sorted(topic_dir.glob("*.y*ml")):
-        _load_topic_file(path, topics, resources, problems)
+        _load_topic_file(path, topics, resources, problems, loader)
     if lesson_dir.is_dir():
         for path in sorted(lesson_dir.glob("*.md")):
-            _load_lesson_file(path, lessons, problems)
+            _load_lesson_file(path, lessons, problems, loader)
     problems += _cross_check(topics, resources, lessons)
     if problems:
         raise ContentError(problems)

@@ -59,3 +59,23 @@ def test_malformed_yaml_still_reports_path_and_line(tmp_path: Path, text: str, l
     problem = info.value.problems[0]
     assert problem.line in lines
     assert problem.message.startswith("malformed YAML: ")
+
+
+def test_valid_content_reads_the_same_without_line_marks():
+    plain = content._load(BUNDLED_CONTENT, content._PlainLoader)
+    marked = content._load(BUNDLED_CONTENT, content._LineLoader)
+    assert list(plain.topics.values()) == list(marked.topics.values())
+    assert list(plain.resources.values()) == list(marked.resources.values())
+    assert plain.lessons == marked.lessons
+
+
+def test_problems_found_without_line_marks_are_reported_with_them(tmp_path: Path):
+    topic = "topic:\n  id: serving\n  name: Serving\n  description: d\nresources:\n"
+    item = "- id: {id}\n  title: T\n  url: https://e.org/{id}\n  kind: article\n  topics: [serving]\n  summary: s\n"
+    body = topic + "".join(item.format(id=i) for i in "abcde") + item.format(id="a")
+    (tmp_path / "topics").mkdir()
+    (tmp_path / "topics" / "serving.yml").write_text(body)
+    with pytest.raises(ContentError) as info:
+        load_catalog(tmp_path)
+    lines = {p.line for p in info.value.problems if "duplicate resource id" in p.message}
+    assert lines == {36}
