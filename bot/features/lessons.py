@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import sys
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot import blocks
@@ -27,7 +28,7 @@ from bot.core.schedule import (
     owed_occurrence,
     parse_schedule,
 )
-from bot.router import CommandRequest, Reply, Router, UserError, notice
+from bot.router import CommandRequest, Handler, Reply, Router, UserError, notice
 from bot.services import Services
 from bot.settings import Settings
 from bot.store import deliveries, subscriptions
@@ -272,15 +273,25 @@ class Lessons:
         return "Not active: `/mlops subscribe` starts the lessons again."
 
 
+COMMANDS = ("subscribe", "unsubscribe", "pause", "resume", "skip", "schedule", "lesson")
+
+
+def personal(services: Services, handler: Handler) -> Handler:
+    """Typed in any DM, the commands act on the user's own digest in their DM with the app."""
+
+    async def in_app_dm(request: CommandRequest, args: str) -> Reply:
+        if request.is_dm and services.slack is not None:
+            channel = await services.slack.open_dm(request.user_id)
+            request = replace(request, channel_id=channel)
+        return await handler(request, args)
+
+    return in_app_dm
+
+
 def register(router: Router, services: Services) -> None:
     lessons = Lessons(services)
-    router.add("subscribe", lessons.subscribe)
-    router.add("unsubscribe", lessons.unsubscribe)
-    router.add("pause", lessons.pause)
-    router.add("resume", lessons.resume)
-    router.add("skip", lessons.skip)
-    router.add("schedule", lessons.schedule)
-    router.add("lesson", lessons.lesson)
+    for name in COMMANDS:
+        router.add(name, personal(services, getattr(lessons, name)))
 
 
 # -- CLI: mlops-bot digest run [--now ISO-8601] ---------------------------------------------

@@ -210,6 +210,11 @@ class SlackGateway:
         """Post to the app's DM with a user (chat.postMessage accepts a user id as channel)."""
         return await self.post_message(user, text, blocks)
 
+    async def open_dm(self, user: str) -> str:
+        """The id of the app's direct-message channel with a user."""
+        response = await self.client.conversations_open(users=user)
+        return str(response["channel"]["id"])
+
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self.client.views_open(trigger_id=trigger_id, view=view)
 

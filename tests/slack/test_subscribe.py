@@ -109,10 +109,18 @@ async def test_lesson_commands(bot: BotServer) -> None:
 
 
 async def test_dm_subscription_is_a_personal_digest(bot: BotServer) -> None:
-    answer = await bot.slash("subscribe fri", channel_id="D0BOT", channel_name="directmessage")
+    # Typed in a DM between two people, it still lands in the user's DM with the app ("D222").
+    dm = {"channel_id": "D0PEOPLE", "channel_name": "directmessage"}
+    answer = await bot.slash("subscribe fri 09:00 UTC", **dm)
     assert "personal digest" in text_of(answer)
-    row = await _row(bot, "D0BOT")
+    assert bot.fake.calls_to("conversations.open")[-1].args["users"] == "U222"
+    assert await _row(bot, "D0PEOPLE") is None
+    row = await _row(bot, "D222")
     assert row is not None and row.is_dm and row.day == "fri"
+    assert "Fridays at 09:00" in text_of(await bot.slash("schedule", **dm))
+    await digest(bot.services, Sleeps()).run_pass(datetime(2025, 3, 14, 9, tzinfo=UTC))
+    assert len(lesson_roots(bot.fake, "D222")) == 1
+    assert not lesson_roots(bot.fake, "D0PEOPLE")
 
 
 async def test_archived_channel_shows_in_schedule_and_resubscribe_resumes(
