@@ -16,7 +16,10 @@ FEATURES = [search, suggestions, lessons]
 STARTUP_HOOKS: list[Callable[[Services], Awaitable[None]]] = [suggestions.load_approved]
 
 # Async context managers that run beside `serve` (e.g. the lesson scheduler).
-BACKGROUND: list[Callable[[Services], AbstractAsyncContextManager[object]]] = [lessons.background]
+BACKGROUND: list[Callable[[Services], AbstractAsyncContextManager[object]]] = [
+    lessons.background,
+    suggestions.community_refresh,
+]
 
 # Functions that add subcommands to the CLI: add(subparsers).
 CLI_COMMANDS: list[Callable[[Any], None]] = [suggestions.add_cli, lessons.add_cli]

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -272,6 +275,32 @@ async def load_approved(services: Services) -> None:
     )
     if added:
         logger.info("loaded %d community resources", added)
+
+
+REFRESH_SECONDS = 60.0
+
+
+@asynccontextmanager
+async def community_refresh(
+    services: Services, interval: float = REFRESH_SECONDS
+) -> AsyncIterator[asyncio.Task[None]]:
+    """BACKGROUND entry for `serve`: pick up approvals made on other replicas every minute."""
+
+    async def refresh_forever() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await load_approved(services)
+            except Exception:  # a database hiccup must not end the refresher; next round retries
+                logger.exception("refreshing community resources failed")
+
+    task = asyncio.create_task(refresh_forever(), name="community-refresh")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 # ------------------------------------------------------------------------------ wiring
