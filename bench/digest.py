@@ -116,8 +116,8 @@ async def one_pass(config: Config, channels: int, seeded: Path, tag: str) -> Res
             SLACK_API_URL=fake.api_url,
             DATABASE_URL=f"sqlite:///{db}",
             MLOPS_LOG_LEVEL="WARNING",
-            MLOPS_DIGEST_CONCURRENCY=os.environ.get("BENCH_CONC", str(CONCURRENCY)),
-            MLOPS_DIGEST_CHANNEL_INTERVAL=os.environ.get("BENCH_INTERVAL", str(PER_CHANNEL_S)),
+            MLOPS_DIGEST_CONCURRENCY=str(CONCURRENCY),
+            MLOPS_DIGEST_CHANNEL_INTERVAL=str(PER_CHANNEL_S),
             MLOPS_DIGEST_PER_MINUTE=str(int(WORKSPACE_RATE * 60)),
         )
         log = config.workdir / f"digest-{tag}.log"
@@ -169,7 +169,6 @@ async def one_pass(config: Config, channels: int, seeded: Path, tag: str) -> Res
 
 async def _measure(config: Config) -> dict[int, list[Result]]:
     sizes = (QUICK_CHANNELS,) if config.quick else (CHANNELS, SMALL)
-    sizes = tuple(int(x) for x in os.environ.get("BENCH_DIGEST_SIZES", "").split(",") if x) or sizes
     out: dict[int, list[Result]] = {}
     for size in sizes:
         seeded = config.workdir / f"digest-seed-{size}.db"

@@ -17,7 +17,9 @@ from bot.core.search import SearchIndex
 SIZES = (300, 1582, 10_000, 100_000)
 QUICK_SIZES = (300, 1000)
 QUERIES = 2000
+QUERIES_AT_100K = 1000  # keeps `make bench` inside its budget; still the issue's minimum
 QUICK_QUERIES = 100
+WARM_QUERIES = 500  # fewer distinct queries than the index caches, so all of them are hits
 # Targets from the issue: (size, p99 ms) and (size, build s).
 P99_TARGETS = {10_000: 2.0, 100_000: 20.0}
 BUILD_TARGETS = {10_000: 2.0}
@@ -30,7 +32,7 @@ def _forget(index: SearchIndex) -> None:
         cache.clear()
 
 
-def _time_queries(index: SearchIndex, queries: Sequence[str], cold: bool) -> list[float]:
+def time_queries(index: SearchIndex, queries: Sequence[str], cold: bool) -> list[float]:
     """Milliseconds per `search(q, limit=5)`; cold clears the ranked-list cache first."""
     out = []
     clock = time.perf_counter
@@ -56,13 +58,17 @@ def measure(size: int, reps: int, n_queries: int) -> dict[str, Spread | int | fl
         index = SearchIndex.build(catalog)
         builds.append(time.perf_counter() - start)
         rss_after.append(rss_mb() - before)
-        cold = _time_queries(index, queries, cold=True)
+        gc.collect()
+        gc.freeze()  # as `mlops-bot serve` does once the catalog and index are loaded
+        cold = time_queries(index, queries, cold=True)
         p50s.append(percentile(cold, 50))
         p99s.append(percentile(cold, 99))
         maxes.append(max(cold))
-        _time_queries(index, queries, cold=False)  # fill the cache
-        warm = _time_queries(index, queries, cold=False)
+        repeated = queries[:WARM_QUERIES]
+        time_queries(index, repeated, cold=False)  # fill the cache
+        warm = time_queries(index, repeated, cold=False)
         warm_p99s.append(percentile(warm, 99))
+        gc.unfreeze()
         del index
     return {
         "size": len(catalog.resources),
@@ -80,9 +86,10 @@ def run(config: Config) -> Section:
     sizes = QUICK_SIZES if config.quick else SIZES
     n_queries = QUICK_QUERIES if config.quick else QUERIES
     section = Section("2. Search: index build and query latency")
-    rows, results = [], []
+    rows: list[list[str]] = []
+    results = []
     for size in sizes:
-        r = measure(size, config.reps, n_queries)
+        r = measure(size, config.reps, QUERIES_AT_100K if size >= 100_000 else n_queries)
         results.append(r)
         print(f"search {size}: {r}", file=sys.stderr, flush=True)
         rows.append(
@@ -96,19 +103,28 @@ def run(config: Config) -> Section:
                 r["mem"].fmt(0, " MB"),  # type: ignore[union-attr]
             ]
         )
+    base = results[0]
+    for row, r in zip(rows, results, strict=True):
+        build = r["build"].median / base["build"].median  # type: ignore[union-attr]
+        p99 = r["p99"].median / base["p99"].median  # type: ignore[union-attr]
+        row.append(f"{build:.0f}× · {p99:.1f}×")
     first = results[0]
     section.add(
-        f"Method: `bench/search.py` builds each catalog in memory (`bench/catalog_gen.py`: the"
-        f" real topics and resources plus recombinations of real titles, summaries and tags),"
+        "Method: `bench/search.py` builds each catalog in memory (`bench/catalog_gen.py`: the"
+        " real topics and resources plus recombinations of real titles, summaries and tags),"
         f" then times `SearchIndex.build(catalog)` and {n_queries:,} `search(q, limit=5)` calls"
-        f" ({first['distinct']} distinct queries at the smallest size; mix in `bench/queries.py`:"
-        " topic names, synonyms incl. Chinese, typos, free-text questions, tool names and"
-        " titles, no-match text, help/topics) in this process with `time.perf_counter`."
-        " **Cold** clears the ranked-list cache before every query, so each one is ranked from"
-        " scratch — the figure the targets apply to; **warm** repeats the mix with the cache"
-        " filled (what a repeated query costs). Every figure is the median over"
-        f" {config.reps} fresh index builds, (min–max) in brackets. Memory is the growth of"
-        " this process's RSS while building the index.",
+        f" ({QUERIES_AT_100K:,} at 100,000 resources; {first['distinct']:,} distinct texts at"
+        " the smallest size, mixed in `bench/queries.py` from topic names, synonyms incl."
+        " Chinese, typos, free-text questions, tool names and titles, no-match text and"
+        " help/topics) in this process with `time.perf_counter`. **Cold** clears the"
+        " ranked-list cache before every query, so each one is ranked from scratch: the figure"
+        f" the targets apply to. **Warm** runs the first {WARM_QUERIES} queries twice and times"
+        " the second pass, when every answer is cached (what a repeated query costs). As in"
+        " `serve`, the catalog and index are frozen out of the garbage collector's passes"
+        f" (`gc.freeze()`) once built. Every figure is the median over {config.reps} fresh"
+        " index builds, (min–max) in brackets. Memory is the growth of this process's RSS"
+        " while building the index. The baseline for growth is the"
+        f" smallest catalog ({base['size']:,} resources).",
         "",
     )
     section.add(
@@ -121,6 +137,7 @@ def run(config: Config) -> Section:
                 "cold max ms",
                 "warm p99 ms",
                 "index RSS",
+                f"build · cold p99 ÷ {base['size']:,}",
             ],
             rows,
         )
@@ -156,22 +173,28 @@ def run(config: Config) -> Section:
 
 
 def _growth(results: list[dict]) -> list[str]:  # type: ignore[type-arg]
-    """A sentence on how build time and latency scale between the smallest and largest size."""
+    """How build time, latency and memory scale from the smallest to the largest size."""
     if len(results) < 2:
         return []
     lo, hi = results[0], results[-1]
     factor = hi["size"] / lo["size"]
     build = hi["build"].median / lo["build"].median
+    per_lo = lo["build"].median / lo["size"] * 1e6
+    per_hi = hi["build"].median / hi["size"] * 1e6
     p50 = hi["p50"].median / lo["p50"].median
     p99 = hi["p99"].median / lo["p99"].median
+    kb = hi["mem"].median * 1024 / hi["size"]
     return [
         f"**How cost grows.** From {lo['size']:,} to {hi['size']:,} resources ({factor:.0f}×"
-        f" more), the index build grows {build:.0f}× (linear: every resource is tokenised and"
-        f" posted once), cold median latency {p50:.1f}× and cold p99 {p99:.1f}×. Queries"
-        " read posting lists and precomputed per-topic lists rather than scanning every"
-        " resource, so latency grows far slower than the catalog; what does grow is the"
-        " candidate set of terms that many resources share (free-text and tool queries)."
-        " Memory grows linearly with the catalog.",
+        f" more) the index build grows {build:.0f}× ({per_lo:.0f} → {per_hi:.0f} µs per"
+        " resource: every resource is tokenised and posted once, so it is linear up to the"
+        f" allocator and dictionary growth), cold median latency grows {p50:.1f}× and cold p99"
+        f" {p99:.1f}×, and the index takes about {kb:.1f} KB per resource at the largest size."
+        " Query cost grows far slower than the catalog because a query reads only the posting"
+        " lists of its own words and precomputed per-topic lists, never every resource; what"
+        " grows is the number of text hits a query scores. The tail is long free-text and"
+        " title queries (e.g. “best way to learn ML project template …”) whose common words"
+        " match thousands of resources at 10,000 and beyond, each of which is scored.",
         "",
     ]
 
