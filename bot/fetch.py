@@ -1,9 +1,11 @@
 """The one httpx gateway: fetch a suggested page's title, safely.
 
 Every hop (the first request and at most three redirects) resolves its host and refuses any
-non-public address unless the host is allow-listed (MLOPS_FETCH_ALLOW_HOSTS); the address the
-connection actually reached is checked again before the body is read. Reads are bounded:
-3 s overall, 512 KiB, HTML only.
+non-public address unless the host is allow-listed (MLOPS_FETCH_ALLOW_HOSTS). The connection
+itself goes through `GuardedBackend`, which resolves the host again, checks every address and
+connects to a checked IP, so a name that re-resolves to an internal address (DNS rebinding) is
+refused before a single byte is sent. The address the connection reached is checked once more
+before the body is read. Reads are bounded: 3 s overall, 512 KiB, HTML only.
 """
 
 from __future__ import annotations
@@ -12,11 +14,16 @@ import asyncio
 import logging
 import re
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from html import unescape
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from bot.core.addresses import is_public, parse_ip
@@ -28,6 +35,7 @@ MAX_BYTES = 512 * 1024
 MAX_REDIRECTS = 3
 USER_AGENT = "mlops-bot/0.1 (+link preview for team suggestions)"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+PRIVATE_ADDRESS = "the link points to a private or local network address"
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -56,6 +64,188 @@ class FetchResult:
 
 class _Refused(Exception):
     """The fetch must stop; the message is the reason shown to people."""
+
+
+class AddressRefused(_Refused):
+    """The guarded backend would not connect: the host is, or resolves to, a non-public address."""
+
+    def __init__(self, reason: str = PRIVATE_ADDRESS) -> None:
+        super().__init__(reason)
+
+
+async def addresses_of(host: str, port: int, resolver: Resolver) -> list[str]:
+    """The addresses of `host` (an IP literal is its own), or AddressRefused if there are none."""
+    literal = parse_ip(host)
+    if literal is not None:
+        return [str(literal)]
+    try:
+        addresses = await resolver(host, port)
+    except OSError:
+        raise AddressRefused("the host name could not be resolved") from None
+    if not addresses:
+        raise AddressRefused("the host name could not be resolved")
+    return list(dict.fromkeys(addresses))
+
+
+async def public_addresses(host: str, port: int, resolver: Resolver) -> list[str]:
+    """The addresses of `host` if every one of them is public; else AddressRefused."""
+    addresses = await addresses_of(host, port, resolver)
+    if not all(is_public(a) for a in addresses):
+        raise AddressRefused()
+    return addresses
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Open TCP connections only to addresses checked at connect time (no DNS-rebinding window).
+
+    httpcore hands us the origin's host name; we resolve it ourselves, refuse it unless every
+    address is public (or the host is allow-listed), and connect to an address we just checked.
+    TLS still verifies the name: httpcore takes server_hostname from the origin, not the socket.
+    """
+
+    def __init__(
+        self,
+        allowed: Callable[[str], bool],
+        resolver: Resolver,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self._allowed = allowed
+        self._resolver = resolver
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend interface
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Connect to the first reachable checked address of host:port."""
+        if self._allowed(host):  # the operator vouched for this name, whatever it resolves to
+            targets = await addresses_of(host, port, self._resolver)
+        else:
+            targets = await public_addresses(host, port, self._resolver)
+        failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
+        for address in targets:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        if failure is None:  # unreachable: addresses_of never returns an empty list
+            raise AddressRefused("the host name could not be resolved")
+        raise failure
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend interface
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Never: a page link cannot name a local socket."""
+        raise AddressRefused()
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+_HTTPCORE_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+)
+
+_CORE_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpcore.ProxyError,
+    httpcore.ConnectionNotAvailable,
+)
+
+
+@contextmanager
+def _httpx_errors() -> Iterator[None]:
+    """Raise httpcore's errors as the httpx ones callers of an httpx transport expect."""
+    try:
+        yield
+    except _CORE_ERRORS as exc:
+        for core, mapped in _HTTPCORE_ERRORS:
+            if isinstance(exc, core):
+                raise mapped(str(exc)) from exc
+        raise httpx.TransportError(str(exc)) from exc
+
+
+class _CoreBody(httpx.AsyncByteStream):
+    """A response body streamed from httpcore; closing it releases the connection."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _httpx_errors():
+            async for chunk in self._stream:
+                yield chunk
+
+    async def aclose(self) -> None:
+        if hasattr(self._stream, "aclose"):
+            with _httpx_errors():
+                await self._stream.aclose()
+
+
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default verifying context, built once: loading the CA bundle costs ~15 ms."""
+    return httpx.create_ssl_context()
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """A minimal HTTP/1.1 transport whose connections are opened by a `GuardedBackend`."""
+
+    def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=_ssl_context(),
+            http1=True,
+            http2=False,
+            network_backend=backend,
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _httpx_errors():
+            response = await self._pool.handle_async_request(core_request)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_CoreBody(response.stream),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
 
 
 def extract_title(body: bytes, charset: str | None = None) -> str | None:
@@ -103,15 +293,23 @@ class TitleFetcher:
             return FetchResult(None, "the page took too long to answer")
         except _Refused as exc:
             return FetchResult(None, str(exc))
+        except httpx.InvalidURL:
+            return FetchResult(None, "the link points somewhere the bot can't fetch")
         except httpx.TimeoutException:
             return FetchResult(None, "the page took too long to answer")
         except httpx.HTTPError as exc:
             logger.info("title fetch failed: %s", type(exc).__name__)
             return FetchResult(None, "the page could not be reached")
 
+    def _transport(self) -> httpx.AsyncBaseTransport:
+        """The injected transport (tests), else one that connects only to checked addresses."""
+        if self.transport is not None:
+            return self.transport
+        return GuardedTransport(GuardedBackend(self._allowed, self.resolver))
+
     async def _fetch(self, url: str) -> FetchResult:
         async with httpx.AsyncClient(
-            transport=self.transport,
+            transport=self._transport(),
             follow_redirects=False,
             timeout=self.timeout,
             trust_env=False,  # a proxy would hide the address we connect to
@@ -139,23 +337,16 @@ class TitleFetcher:
         if parts.username is not None or parts.password is not None:
             raise _Refused("the link embeds credentials")
         host = parts.hostname
-        if self._allowed(host):
-            return host
-        literal = parse_ip(host)
-        if literal is not None:
-            addresses = [str(literal)]
-        else:
+        try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
-            try:
-                addresses = await self.resolver(host, port)
-            except OSError:
-                raise _Refused("the host name could not be resolved") from None
-        if not addresses or not all(is_public(a) for a in addresses):
-            raise _Refused("the link points to a private or local network address")
+        except ValueError:  # a port out of range
+            raise _Refused("the link points somewhere the bot can't fetch") from None
+        if not self._allowed(host):
+            await public_addresses(host, port, self.resolver)  # refused early, with a reason
         return host
 
     def _check_peer(self, host: str, response: httpx.Response) -> None:
-        """Check the address the connection really reached (DNS may have changed since)."""
+        """Check the address the connection really reached (a second layer behind the backend)."""
         if self._allowed(host):
             return
         stream = response.extensions.get("network_stream")
@@ -165,7 +356,7 @@ class TitleFetcher:
             return  # an injected transport (tests) has no socket to inspect
         peer = stream.get_extra_info("server_addr")
         if not peer or not is_public(str(peer[0])):
-            raise _Refused("the link points to a private or local network address")
+            raise AddressRefused()
 
     def _next_hop(self, current: str, response: httpx.Response) -> str:
         location = response.headers.get("location")

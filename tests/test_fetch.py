@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
+import httpcore
 import httpx
 import pytest
 
-from bot.fetch import TitleFetcher, extract_title
+from bot.fetch import (
+    AddressRefused,
+    GuardedBackend,
+    GuardedTransport,
+    Resolver,
+    TitleFetcher,
+    extract_title,
+)
 from tests.fakes.pages import PageServer, resolver_from
 
 PRIVATE_NAMES = {
@@ -130,12 +140,139 @@ async def test_at_most_three_redirects(pages: PageServer) -> None:
     assert pages.hits == ["/loop/0", "/loop/1", "/loop/2", "/loop/3"]
 
 
-async def test_the_address_actually_connected_to_is_checked(pages: PageServer) -> None:
-    # DNS says public, the connection lands on loopback (DNS rebinding): nothing is read.
-    fetcher = TitleFetcher(resolver=resolver_from({"localhost": ["93.184.216.34"]}))
-    result = await fetcher.fetch_title(f"http://localhost:{pages.port}/post")
+def rebinding(name: str, later: str) -> tuple[Resolver, list[str]]:
+    """A DNS that answers a public address for `name` once, then `later` (DNS rebinding)."""
+    asked: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        if host != name:
+            raise OSError(f"unknown host {host}")
+        asked.append(host)
+        return ["93.184.216.34"] if len(asked) == 1 else [later]
+
+    return resolve, asked
+
+
+@pytest.mark.parametrize("later", ["127.0.0.1", "::ffff:127.0.0.1"])
+async def test_a_name_that_rebinds_to_loopback_is_never_connected_to(
+    pages: PageServer, later: str
+) -> None:
+    # The early check sees a public address; the connect re-resolves, sees loopback, refuses.
+    resolver, asked = rebinding("rebind.test", later)
+    result = await TitleFetcher(resolver=resolver).fetch_title(
+        f"http://rebind.test:{pages.port}/post"
+    )
     assert result.title is None
     assert "private or local" in (result.reason or "")
+    assert asked == ["rebind.test", "rebind.test"]
+    assert pages.hits == []
+
+
+async def test_a_redirect_to_a_name_that_rebinds_is_refused_at_connect(pages: PageServer) -> None:
+    resolver, asked = rebinding("rebind.test", "127.0.0.1")
+    pages.redirect_target = f"http://rebind.test:{pages.port}/post"
+    result = await TitleFetcher({"127.0.0.1"}, resolver=resolver).fetch_title(pages.url("/to-evil"))
+    assert result.title is None
+    assert "private or local" in (result.reason or "")
+    assert len(asked) == 2
+    assert pages.hits == ["/to-evil"]
+
+
+async def test_an_allowed_internal_name_is_fetched_through_the_guarded_connection(
+    pages: PageServer,
+) -> None:
+    fetcher = TitleFetcher({"wiki.test"}, resolver=resolver_from({"wiki.test": ["127.0.0.1"]}))
+    result = await fetcher.fetch_title(f"http://wiki.test:{pages.port}/post")
+    assert result.title == "Canary releases, explained & compared"
+    assert pages.hits == ["/post"]
+
+
+@pytest.mark.parametrize(
+    "host", ["::ffff:127.0.0.1", "127.0.0.1", "169.254.169.254", "mapped.test", "mixed.test"]
+)
+async def test_the_guarded_backend_refuses_non_public_addresses(
+    pages: PageServer, host: str
+) -> None:
+    backend = GuardedBackend(lambda _host: False, resolver_from(PRIVATE_NAMES))
+    with pytest.raises(AddressRefused):
+        await backend.connect_tcp(host, pages.port)
+    with pytest.raises(AddressRefused):
+        await backend.connect_unix_socket("/var/run/docker.sock")
+    assert pages.hits == []
+
+
+class RecordingBackend(httpcore.AsyncNetworkBackend):
+    """Records where the guarded backend connects and which name TLS verifies; connects nowhere."""
+
+    def __init__(self) -> None:
+        self.connected: list[tuple[str, int]] = []
+        self.tls_names: list[str | None] = []
+
+    async def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        self.connected.append((host, port))
+        return self
+
+    async def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, **_: Any
+    ) -> Any:
+        self.tls_names.append(server_hostname)
+        raise httpcore.ConnectError("stop here: this test has no TLS server")
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_https_connects_to_the_checked_address_and_verifies_the_name() -> None:
+    recorder = RecordingBackend()
+    backend = GuardedBackend(lambda _host: False, resolver_from(PRIVATE_NAMES), inner=recorder)
+    async with httpx.AsyncClient(transport=GuardedTransport(backend)) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get("https://public.test/post")
+    assert recorder.connected == [("93.184.216.34", 443)]
+    assert recorder.tls_names == ["public.test"]
+
+
+class FakeSocket:
+    """Stands in for httpcore's network stream: reports the peer address a connection reached."""
+
+    def __init__(self, peer: tuple[str, int]) -> None:
+        self.peer = peer
+
+    def get_extra_info(self, info: str) -> object:
+        return self.peer if info == "server_addr" else None
+
+
+async def test_the_address_actually_connected_to_is_checked_again() -> None:
+    # Second layer behind the guarded backend: a peer that is not public is never read.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            html="<title>internal</title>",
+            extensions={"network_stream": FakeSocket(("127.0.0.1", 80))},
+        )
+
+    fetcher = TitleFetcher(
+        transport=httpx.MockTransport(handler), resolver=resolver_from(PRIVATE_NAMES)
+    )
+    result = await fetcher.fetch_title("http://public.test/")
+    assert result.title is None
+    assert "private or local" in (result.reason or "")
+
+
+async def test_a_closed_port_could_not_be_reached() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = await TitleFetcher({"127.0.0.1"}).fetch_title(f"http://127.0.0.1:{port}/")
+    assert result.reason == "the page could not be reached"
+
+
+async def test_a_port_out_of_range_is_refused() -> None:
+    transport, seen = recording_transport()
+    fetcher = TitleFetcher(transport=transport, resolver=resolver_from(PRIVATE_NAMES))
+    result = await fetcher.fetch_title("http://public.test:99999/")
+    assert result.reason == "the link points somewhere the bot can't fetch"
+    assert seen == []
 
 
 async def test_reads_at_most_512_kib(pages: PageServer) -> None:
