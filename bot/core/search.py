@@ -624,6 +624,9 @@ class SearchIndex:
             posting = self._postings[term]
             if len(posting) <= min(common_df, _TOP_POSTINGS):
                 factor = weight * self._idf(term, n_docs)
+                if not scores:  # the first term fills the dict in one C-level pass
+                    scores.update({idx: factor * impact for idx, impact in posting.items()})
+                    continue
                 for idx, impact in posting.items():
                     scores[idx] += factor * impact
             else:
@@ -636,14 +639,14 @@ class SearchIndex:
             cap = _TOP_POSTINGS
         for term in seeding:
             for idx in itertools.islice(self._best_postings(term), cap):
-                scores[idx] += 0.0
+                scores.setdefault(idx, 0.0)
         for term, weight in later:
             factor = weight * self._idf(term, n_docs)
             posting = self._postings[term]
-            for idx in scores:
-                impact = posting.get(idx)
-                if impact:
-                    scores[idx] += factor * impact
+            # A common term's posting is larger than the candidates: intersect in C, then
+            # add only where it occurs.
+            for idx in scores.keys() & posting.keys():
+                scores[idx] += factor * posting[idx]
         return {i: v for i, v in scores.items() if v > 0}
 
     def _idf(self, term: str, n_docs: int) -> float:
@@ -675,23 +678,39 @@ class SearchIndex:
         flags = self._learning
         scale = _REL_WEIGHT / max(relevance.values(), default=1.0)
         scored: dict[bool, list[tuple[float, int]]] = {True: [], False: []}
-        if len(understood) == 1:
+        # This loop runs once per text hit (thousands for common words in a large catalog):
+        # bound methods and no branch per hit that the query already decides.
+        add = (scored[False].append, scored[True].append)
+        kept = dict(relevance) if skip else relevance
+        for idx in skip:
+            kept.pop(idx, None)
+        hits = kept.items()
+        if not understood:
+            for idx, rel in hits:
+                add[flags[idx]]((-(rel * scale), idx))
+        elif len(understood) == 1:
             # The common case, kept to one dictionary lookup per hit.
             (topic_id, strength), members = understood[0], self._members[understood[0][0]]
-            for idx in exact:
-                member = members.get(idx)
+            member_of = members.get
+            for idx, rel in hits:
+                member = member_of(idx)
                 bonus = strength * member[0] + member[1] if member else 0.0
-                scored[flags[idx]].append((-(relevance[idx] * scale + bonus), idx))
+                add[flags[idx]]((-(rel * scale + bonus), idx))
         else:
             strengths, doc_topics = dict(understood), self._doc_topics
-            for idx in exact:
-                score, best_key = relevance[idx] * scale, 0.0
+            # Only members of an understood topic get a bonus; the rest score by text alone.
+            in_topics = set().union(*(self._members[t].keys() for t, _ in understood))
+            for idx, rel in hits:
+                if idx not in in_topics:
+                    add[flags[idx]]((-(rel * scale), idx))
+                    continue
+                score, best_key = rel * scale, 0.0
                 for topic_id, tier, key in doc_topics[idx]:
                     strength = strengths.get(topic_id)
                     if strength:
                         score += strength * tier
                         best_key = max(best_key, key)
-                scored[flags[idx]].append((-(score + best_key), idx))
+                add[flags[idx]]((-(score + best_key), idx))
         out = {}
         for learning, heap in scored.items():
             heapq.heapify(heap)
