@@ -8,6 +8,7 @@ per second per channel and a workspace-wide token bucket, answering 429 + Retry-
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -22,7 +23,7 @@ from typing import Any
 
 from bench.common import Config, bot_command, child_env, script_main
 from bench.servers import BOT_TOKEN
-from bench.stats import Section, Spread, Target, table
+from bench.stats import Section, Spread, Target, peak_rss_mb, table
 from bot.core.schedule import Schedule
 from bot.digest import KIND_LESSON, KIND_QUESTION
 from bot.settings import Settings
@@ -125,7 +126,7 @@ async def one_pass(config: Config, channels: int, seeded: Path, tag: str) -> Res
         with log.open("wb") as out:
             started = time.perf_counter()
             # Popen, not asyncio's subprocess: its child watcher would reap the process
-            # before os.wait4 could read the peak RSS.
+            # while this loop still reads its /proc entry.
             process = subprocess.Popen(
                 argv, cwd=config.workdir, env=env, stdout=out, stderr=subprocess.STDOUT
             )
@@ -134,10 +135,13 @@ async def one_pass(config: Config, channels: int, seeded: Path, tag: str) -> Res
         deadline = started + TIMEOUT_S
         while status is None:
             await asyncio.sleep(0.05)
-            pid, raw, usage = os.wait4(process.pid, os.WNOHANG)
+            # VmHWM, not wait4's ru_maxrss: Linux carries the parent's high-water mark from
+            # before exec into the child's ru_maxrss, and this process holds every message.
+            with contextlib.suppress(OSError, ValueError):
+                peak = max(peak, peak_rss_mb(process.pid))
+            pid, raw, _usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 status = os.waitstatus_to_exitcode(raw)
-                peak = usage.ru_maxrss / 1024
             elif time.perf_counter() > deadline:
                 process.kill()
                 raise TimeoutError(f"digest run did not finish in {TIMEOUT_S} s: see {log}")
@@ -206,7 +210,7 @@ def run(config: Config) -> Section:
         f" {defaults.digest_concurrency}). Time runs from starting the process (Python start,"
         " catalog load, migrations included) until the fake has accepted every channel's"
         " lesson and its thread reply. Duplicates and missing posts are counted from what the"
-        " fake accepted; peak RSS is the digest process's `ru_maxrss` (`os.wait4`).",
+        " fake accepted; peak RSS is the digest process's `VmHWM` (`/proc/<pid>/status`, read every 50 ms until it exits).",
         "",
         "**Floor.** Each of N channels needs 2 messages (lesson, then its reply ≥ 1 s later"
         " in the same channel). A bucket of rate R and burst B lets the first B messages go"

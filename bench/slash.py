@@ -166,6 +166,7 @@ async def _measure(config: Config) -> dict[str, object]:
                 # The same server when every answer is already in its search cache.
                 top = levels[-1]
                 pool = warm[:CACHED_DISTINCT]
+                await load(servers[f"{big}"], fake, pool, top, f"r{rep}-recache")
                 cached = (pool * (n // len(pool) + 1))[:n]
                 run = await load(servers[f"{big}"], fake, cached, top, f"r{rep}-cached")
                 runs.setdefault(("cached", top), []).append(run)
