@@ -312,17 +312,15 @@ def _reading(
     ours_ms, ours_cores = med(key, "cpu_ms"), med(key, "cores")
     budget = 1000 / (TARGET_RPS_RATIO * bare_rps)
     cached = runs[("cached", top)]
-    cached_rps = statistics.median(r.rps for r in cached)
-    cached_p99 = statistics.median(r.p(99) for r in cached)
     cached_ms = statistics.median(r.cpu_ms for r in cached)
     rows = [
         [
             f"mlops-bot, {big:,} resources, every answer already cached",
             top,
-            f"{cached_p99:.2f}",
-            f"{cached_rps:.0f}",
-            f"{cached_ms:.3f}",
-            f"{cached_p99 / p99('bare'):.2f}× · {cached_rps / bare_rps:.2f}×",
+            Spread.of(r.p(99) for r in cached).fmt(2),
+            Spread.of(r.rps for r in cached).fmt(0),
+            Spread.of(r.cpu_ms for r in cached).fmt(3),
+            _ratio(runs, "cached", top),
         ]
     ]
     return [
