@@ -46,10 +46,10 @@ plus aiohttp about 30%, JSON and Block Kit about 7%. The bare app is not CPU-bou
 *Reading the table*): its throughput is 32 requests per Bolt 10 ms `ack()` poll. Turning the
 garbage collector off entirely (an experiment, not shipped) lifts `serve` to ~1,380 requests/s
 with p99 ~37 ms: the collector's passes over the search cache's lazy per-query heaps cost about
-a fifth of the throughput. With every answer already cached, the same server nearly keeps pace
-with the bare app's throughput, but its p99 still suffers whenever a full collection walks the
-search cache (the cached-answers table in benchmark 1). Meeting the targets with this query mix
-(about two thirds of the texts new to the server)
+a fifth of the throughput. With every answer already cached the same server matches the bare
+app's throughput (the cached-answers table in benchmark 1); its p99 then depends on whether a
+full collection walks the search cache during the run (18 to 76 ms across our runs). Meeting
+the targets with this query mix (about two thirds of the texts new to the server)
 needs cold ranking at 10,000 resources about three times cheaper — e.g. scoring only each
 term's best postings (a MaxScore/WAND-style cut) — and a search cache the collector need not
 walk (compact page lists of ids instead of lazy iterator chains over per-query heaps): changes
