@@ -35,25 +35,25 @@ CHANGES = """## Changes made to meet the targets
 | Slash p99 at 10,000 resources: full GC passes over the catalog and index (gen-2 pauses up to 200 ms) | `serve` runs `gc.freeze()` once loaded | p99 at concurrency 32: ~190 ms → ~80 ms; 820–1,050 → 990–1,120 requests/s |
 | `/mlops topics` recounted every resource per request (6.7% of server CPU under load) | `Catalog.topic_counts` counts once, again after `add` | 6.7% → 0 |
 | Search tail: per-hit Python loops in `_relevance`/`_ranked` (py-spy) | C-level set intersections, no per-hit lookups the query already decides (same results on 6,000 queries) | cold p99 at 10,000: 2.15 → 1.87 ms; at 100,000: 20.3 → 16.3 ms |
-| Slash at 10,000 resources: GC passes over the search cache's lazy per-query heaps; every text hit scored and heaped though a page shows 5 | `bot/core/search.py` caches each query's ranked head (50 items per stream) as plain tuples the collector untracks, did-you-mean cached with it; only hits in an understood topic are scored one by one, the rest sorted by relevance in C and read as far as the head needs (same pages, scores and totals on 12,500 queries incl. deep pages) | p99 ÷ bare at concurrency 32: 5.19× → 3.50×; warm search p99 at 10,000: 0.60 → 0.02 ms; server CPU 0.84 → 0.85 ms/request (no gain); cold search mean on the slash mix 0.43 → 0.70 ms and cold p99 at 10,000 1.68 → 1.99 ms (worse: drawing 50 items per stream through the lazy merge costs more than the sort saves) |
 | Digest fan-out: 284 replies answered 429 (the per-channel second counted from the planned send, not from Slack's receipt) | `bot/digest.py` `Pacer.answered`: the interval counts from Slack's answer | 1,000 channels: 28.2 s (1.48× floor) → 22.0 s (1.16×), 0 429s |
 
 ## What still stands in the way
 
-Benchmark 1 at 10,000 resources and concurrency 32. Before the cached-head change above,
-py-spy (200 Hz) on `serve` under that load put `SearchIndex.search` at 48% of the server's CPU
-(ranking uncached queries: `_rank` → `_ranked`, `_relevance`), Bolt's request parsing and
-dispatch plus aiohttp about 30%, JSON and Block Kit about 7%. The bare app is not CPU-bound at
-all (see *Reading the table*): its throughput is 32 requests per Bolt 10 ms `ack()` poll. The
-cached head took the search cache out of the collector's way (p99 5.19× → 3.50× the bare app's)
-but did not lower the server's CPU per request (~0.85 ms; at most ~0.52 ms fits the throughput
-target): ranking a query the server has not seen costs ~0.7 ms on this mix, a good part of it
-now drawing 50 items per stream through the lazy merge of text hits and per-topic lists, which
-costs more than sorting the hits in C saves. Next (not yet measured with these scripts): a
-smaller head (10 items per stream, deeper pages ranked again), score only each term's best
-postings (a MaxScore/WAND-style cut) and the hits of an understood topic without a Python loop
-per member; meeting the targets with this query mix (about two thirds of the texts new to the
-server) needs cold ranking at 10,000 resources about three times cheaper than before this change.
+Benchmark 1 at 10,000 resources and concurrency 32. py-spy (200 Hz) on `serve` under that
+load, after the changes above: `SearchIndex.search` is 48% of the server's CPU (ranking queries
+it has not cached: `_rank` → `_ranked`, `_relevance`), Bolt's request parsing and dispatch
+plus aiohttp about 30%, JSON and Block Kit about 7%. The bare app is not CPU-bound at all (see
+*Reading the table*): its throughput is 32 requests per Bolt 10 ms `ack()` poll. Turning the
+garbage collector off entirely (an experiment, not shipped) lifts `serve` to ~1,380 requests/s
+with p99 ~37 ms: the collector's passes over the search cache's lazy per-query heaps cost about
+a fifth of the throughput. With every answer already cached the same server matches the bare
+app's throughput (the cached-answers table in benchmark 1); its p99 then depends on whether a
+full collection walks the search cache during the run (18 to 76 ms across our runs). Meeting
+the targets with this query mix (about two thirds of the texts new to the server)
+needs cold ranking at 10,000 resources about three times cheaper — e.g. scoring only each
+term's best postings (a MaxScore/WAND-style cut) — and a search cache the collector need not
+walk (compact page lists of ids instead of lazy iterator chains over per-query heaps): changes
+to the ranking, for `bot/core/search.py`'s owner to weigh against the quality tests.
 """
 
 
