@@ -1,10 +1,8 @@
 """Search the catalog: work out which topic a query means, then rank what to read first.
 
 A query is cleaned, split into stemmed terms (typos corrected against the catalog's own
-vocabulary, Chinese as character bigrams) and ranked once; the head of the ranking (the first
-`_HEAD` items of each stream, enough for the first page of any size and the next pages of small
-ones) is cached per cleaned query as plain tuples of ints (an LRU dropped by `add`), and pages
-are cut from it. A page past the head is ranked again, uncached.
+vocabulary, Chinese as character bigrams) and ranked once; the ranking is cached per cleaned
+query (an LRU dropped by `add`) and pages are cut from it.
 
 1. Named resources come first: the whole query is a resource's title or a tool's name
    ("great expectations", "mlflow"), or a short query names a rare tool ("kserve for
@@ -31,8 +29,8 @@ import itertools
 import math
 import re
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
@@ -67,9 +65,6 @@ _TOP_POSTINGS = 2000  # a term seeds at most its best-scoring resources (all of 
 _COMMON_SEEDS = 300  # ...and a common term, when nothing rarer was asked, seeds this many
 _TOOL_NAME_SHARE = 0.03
 _CACHE_SIZE = 1024
-# Items of each stream (learning, tools) a cached ranking keeps: every page with
-# offset + limit <= _HEAD is cut from them; deeper pages rank the query again.
-_HEAD = MAX_LIMIT
 _TITLE_HEAD = re.compile(r"\s*(?:[:(\[|]|\s[-–—]\s).*$")
 _VENDOR = re.compile(r"^(?:apache|nvidia|google|microsoft|aws|amazon|azure|meta|facebook)\s+")
 
@@ -128,23 +123,30 @@ class _Query:
         return sum(self.weights.values()) + self.unknown_weight + cjk
 
 
-# A cached ranking, as plain tuples of ints, floats and strings so that the garbage
-# collector untracks it after one pass instead of walking it on every full collection:
-# (pinned (index, score, is learning)..., learning head (index, score)..., tools head...,
-#  (learning head complete, tools head complete), total, topic ids, did-you-mean suggestions).
-_Ranking = tuple[
-    tuple[tuple[int, float, bool], ...],
-    tuple[tuple[int, float], ...],
-    tuple[tuple[int, float], ...],
-    tuple[bool, bool],
-    int,
-    tuple[str, ...],
-    tuple[str, ...],
-]
+class _Stream:
+    """A lazily drawn ranked list of (resource index, score)."""
+
+    def __init__(self, source: Iterator[tuple[int, float]]) -> None:
+        self._source = source
+        self.items: list[tuple[int, float]] = []
+
+    def get(self, i: int) -> tuple[int, float] | None:
+        while len(self.items) <= i:
+            nxt = next(self._source, None)
+            if nxt is None:
+                return None
+            self.items.append(nxt)
+        return self.items[i]
 
 
-class _Truncated(Exception):
-    """A page needs more of a stream than a cached head holds."""
+@dataclass
+class _Ranking:
+    pinned: list[tuple[int, float, bool]]  # (index, score, is learning)
+    learning: _Stream
+    tools: _Stream
+    total: int
+    topics: tuple[str, ...]
+    pages: dict[int, _Pages] = field(default_factory=dict)
 
 
 class SearchIndex:
@@ -153,7 +155,6 @@ class SearchIndex:
     def __init__(self) -> None:
         self._docs: list[Resource | None] = []
         self._learning: list[bool] = []
-        self._learning_ids: set[int] = set()
         self._doc_topics: list[tuple[tuple[str, int, float], ...]] = []
         self._by_id: dict[str, int] = {}
         self._topics: dict[str, Topic] = {}
@@ -272,8 +273,6 @@ class SearchIndex:
         idx = len(self._docs)
         self._docs.append(resource)
         self._learning.append(resource.kind.is_learning)
-        if resource.kind.is_learning:
-            self._learning_ids.add(idx)
         self._by_id[resource.id] = idx
         weighted: dict[str, float] = defaultdict(float)
         for weight, terms in zip(_FIELD_WEIGHTS, fields, strict=True):
@@ -316,7 +315,6 @@ class SearchIndex:
             return
         self._docs[idx] = None
         self._doc_topics[idx] = ()
-        self._learning_ids.discard(idx)
         del self._by_id[resource.id]
         for posting in self._postings.values():
             posting.pop(idx, None)
@@ -346,31 +344,25 @@ class SearchIndex:
         offset = max(0, int(offset))
         ranking = self._cache.get(text)
         if ranking is None:
-            ranking = self._rank(text, _HEAD)
+            ranking = self._rank(text)
             self._cache[text] = ranking
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         else:
             self._cache.move_to_end(text)
-        try:
-            picked = compose_page(ranking, limit, offset)
-        except _Truncated:
-            # Deeper than the cached head (page 11 of 5): rank again with room for this page
-            # (a page not aligned to its size spans two blocks of `limit`).
-            picked = compose_page(self._rank(text, offset + 2 * limit), limit, offset)
-        _, _, _, _, total, topics, suggestions = ranking
+        picked = compose_page(ranking, limit, offset)
         hits = tuple(Hit(r, score) for i, score in picked if (r := self._docs[i]) is not None)
+        suggestions = self._suggest(text) if ranking.total == 0 else ()
         return SearchResults(
             query=text,
             hits=hits,
-            total=total,
+            total=ranking.total,
             offset=offset,
-            topics=tuple(self._topics[t] for t in topics),
+            topics=tuple(self._topics[t] for t in ranking.topics),
             suggestions=suggestions,
         )
 
-    def _rank(self, text: str, head: int) -> _Ranking:
-        """Rank a cleaned query, keeping the first `head` items of each stream."""
+    def _rank(self, text: str) -> _Ranking:
         query = self._parse(text)
         understanding = self._understand(query)
         understood, clear = understanding.topics, understanding.clear
@@ -387,30 +379,24 @@ class SearchIndex:
         if clear is not None:
             ids = self._topics[clear].start_here
             start = [i for r in ids if (i := self._by_id.get(r)) is not None and i not in skip]
-        rest = self._ranked(understood, relevance, skip | set(start), head)
+        rest = self._ranked(understood, relevance, skip | set(start))
         streams = []
-        complete = []
         for learning in (True, False):
-            first = [
+            head = [
                 (i, _START_SCORE - n / 100)
                 for n, i in enumerate(start)
                 if self._is_learning(i) == learning
             ]
-            items = first + rest[learning]
-            complete.append(len(items) <= head)
-            streams.append(tuple(items[:head]))
+            streams.append(_Stream(itertools.chain(head, rest[learning])))
         matched = set(relevance) | set(named) | set(start)
         for topic_id, _ in understood:
             matched.update(self._members[topic_id])
-        total = len(matched)
-        return (
-            tuple(pinned),
-            streams[0],
-            streams[1],
-            (complete[0], complete[1]),
-            total,
-            tuple(t for t, _ in understood),
-            self._suggest(text) if total == 0 else (),
+        return _Ranking(
+            pinned=pinned,
+            learning=streams[0],
+            tools=streams[1],
+            total=len(matched),
+            topics=tuple(t for t, _ in understood),
         )
 
     def _is_learning(self, idx: int) -> bool:
@@ -661,10 +647,7 @@ class SearchIndex:
             # add only where it occurs.
             for idx in scores.keys() & posting.keys():
                 scores[idx] += factor * posting[idx]
-        # Every score is positive (impacts and idf are) unless a seed met no term; check in C.
-        if 0.0 in scores.values():
-            return {i: v for i, v in scores.items() if v > 0}
-        return scores
+        return {i: v for i, v in scores.items() if v > 0}
 
     def _idf(self, term: str, n_docs: int) -> float:
         df = len(self._postings[term])
@@ -684,63 +667,59 @@ class SearchIndex:
         understood: list[tuple[str, float]],
         relevance: dict[int, float],
         skip: set[int],
-        head: int,
-    ) -> dict[bool, list[tuple[int, float]]]:
-        """The first `head` (+1, to tell whether more exist) learning resources and tools, each
-        best first, as (index, score).
+    ) -> dict[bool, Iterator[tuple[int, float]]]:
+        """Learning resources and tools, each best first, as (index, score).
 
-        A text hit's score is its scaled relevance plus, for members of an understood topic,
-        the topic bonus; every other topic member keeps its precomputed order. Only hits in an
-        understood topic are scored one by one; the others (often thousands for common words)
-        score by relevance alone, so they are sorted in C and read only as far as the page
-        needs. The order is exactly that of sorting every hit by (-score, index). A member of
-        two understood topics that matches no query word is ranked by its better topic alone:
-        a weak signal not worth a scan.
+        Text hits are scored one by one; every other topic member keeps its precomputed order,
+        so a page costs little past the hits. A member of two understood topics that matches
+        no query word is ranked by its better topic alone: a weak signal not worth a scan.
         """
-        want = head + 1
         exact = relevance.keys() - skip
+        flags = self._learning
         scale = _REL_WEIGHT / max(relevance.values(), default=1.0)
+        scored: dict[bool, list[tuple[float, int]]] = {True: [], False: []}
+        # This loop runs once per text hit (thousands for common words in a large catalog):
+        # bound methods and no branch per hit that the query already decides.
+        add = (scored[False].append, scored[True].append)
         kept = dict(relevance) if skip else relevance
         for idx in skip:
             kept.pop(idx, None)
-        scored: list[tuple[float, int]] = []
-        in_topics: set[int] = set()
-        if len(understood) == 1:
+        hits = kept.items()
+        if not understood:
+            for idx, rel in hits:
+                add[flags[idx]]((-(rel * scale), idx))
+        elif len(understood) == 1:
             # The common case, kept to one dictionary lookup per hit.
             (topic_id, strength), members = understood[0], self._members[understood[0][0]]
-            in_topics = kept.keys() & members.keys()
-            for idx in in_topics:
-                tier, key = members[idx]
-                scored.append((-(kept[idx] * scale + (strength * tier + key)), idx))
-        elif understood:
+            member_of = members.get
+            for idx, rel in hits:
+                member = member_of(idx)
+                bonus = strength * member[0] + member[1] if member else 0.0
+                add[flags[idx]]((-(rel * scale + bonus), idx))
+        else:
             strengths, doc_topics = dict(understood), self._doc_topics
             # Only members of an understood topic get a bonus; the rest score by text alone.
-            in_topics = kept.keys() & set().union(*(self._members[t].keys() for t, _ in understood))
-            for idx in in_topics:
-                score, best_key = kept[idx] * scale, 0.0
+            in_topics = set().union(*(self._members[t].keys() for t, _ in understood))
+            for idx, rel in hits:
+                if idx not in in_topics:
+                    add[flags[idx]]((-(rel * scale), idx))
+                    continue
+                score, best_key = rel * scale, 0.0
                 for topic_id, tier, key in doc_topics[idx]:
                     strength = strengths.get(topic_id)
                     if strength:
                         score += strength * tier
                         best_key = max(best_key, key)
-                scored.append((-(score + best_key), idx))
-        plain = kept.keys() - in_topics if in_topics else kept.keys()
-        learning_ids = self._learning_ids
-        groups = {True: plain & learning_ids, False: plain - learning_ids}
-        flags = self._learning
+                add[flags[idx]]((-(score + best_key), idx))
         out = {}
-        for learning, ids in groups.items():
-            hits = [entry for entry in scored if flags[entry[1]] == learning]
-            hits += _best_plain(ids, kept, scale, want)
-            hits.sort()
-            del hits[want:]
+        for learning, heap in scored.items():
+            heapq.heapify(heap)
             lazy = [
                 self._static(topic_id, strength, primary, learning, exact)
                 for topic_id, strength in understood
                 for primary in (True, False)
             ]
-            merged = self._dedupe(heapq.merge(hits, *lazy), skip)
-            out[learning] = list(itertools.islice(merged, want))
+            out[learning] = self._dedupe(heapq.merge(_drain(heap), *lazy), skip)
         return out
 
     def _dedupe(
@@ -779,27 +758,9 @@ class SearchIndex:
         return tuple(dict.fromkeys(out))[:3]
 
 
-def _best_plain(
-    ids: set[int], relevance: dict[int, float], scale: float, count: int
-) -> list[tuple[float, int]]:
-    """The first `count` of `(-(relevance * scale), index)` over `ids`, in ascending order.
-
-    Sorting by relevance in C orders the scores too (scaling by a positive number keeps the
-    order, ties included); reading stops once past the `count`-th score, ties taken in.
-    """
-    if len(ids) <= count:
-        return sorted((-(relevance[i] * scale), i) for i in ids)
-    out: list[tuple[float, int]] = []
-    bar = math.inf
-    for idx in sorted(ids, key=relevance.__getitem__, reverse=True):
-        neg = -(relevance[idx] * scale)
-        if neg > bar:
-            break
-        out.append((neg, idx))
-        if len(out) == count:
-            bar = neg
-    out.sort()
-    return out[:count]
+def _drain(heap: list[tuple[float, int]]) -> Iterator[tuple[float, int]]:
+    while heap:
+        yield heapq.heappop(heap)
 
 
 def compose_page(ranking: _Ranking, limit: int, offset: int) -> list[tuple[int, float]]:
@@ -808,43 +769,53 @@ def compose_page(ranking: _Ranking, limit: int, offset: int) -> list[tuple[int, 
     Every block of `limit` results holds ``limit - 2 * limit // 5`` learning items (3 of 5, 6
     of 10) then the rest as tools to explore; when one group runs out the other fills the block.
     Named picks open the first block and use up their own group's share. Blocks are anchored at
-    offset 0, so successive pages with the same `limit` never repeat or skip a result. Raises
-    `_Truncated` when the page needs more of a stream than the ranking kept.
+    offset 0, so successive pages with the same `limit` never repeat or skip a result.
     """
-    pinned, learning, tools, (learning_complete, tools_complete) = ranking[:4]
-    streams: dict[bool, Sequence[tuple[int, float]]] = {True: learning, False: tools}
-    complete = {True: learning_complete, False: tools_complete}
-    used = {True: 0, False: 0}
+    page = ranking.pages.get(limit)
+    if page is None:
+        page = ranking.pages[limit] = _Pages()
+    while len(page.sequence) < offset + limit and page.extend(ranking, limit):
+        pass
+    return page.sequence[offset : offset + limit]
 
-    def take(group: bool, count: int) -> list[tuple[int, float]]:
-        if count <= 0:
-            return []
-        stream, at = streams[group], used[group]
-        items = list(stream[at : at + count])
-        if len(items) < count and not complete[group]:
-            raise _Truncated
-        used[group] = at + len(items)
-        return items
 
-    sequence: list[tuple[int, float]] = []
-    while len(sequence) < offset + limit:
+@dataclass
+class _Pages:
+    """The display order for one page size, grown a block at a time."""
+
+    sequence: list[tuple[int, float]] = field(default_factory=list)
+    used: dict[bool, int] = field(default_factory=lambda: {True: 0, False: 0})
+
+    def extend(self, ranking: _Ranking, limit: int) -> bool:
+        """Append one block; False once both streams are exhausted."""
         learn_quota = limit - 2 * limit // 5
         tool_quota = limit - learn_quota
         block: list[tuple[int, float]] = []
-        if not sequence:
-            pins = pinned[:limit]
+        if not self.sequence:
+            pins = ranking.pinned[:limit]
             block = [(i, score) for i, score, _ in pins]
-            pinned_learning = sum(1 for *_, is_learning in pins if is_learning)
+            pinned_learning = sum(1 for *_, learning in pins if learning)
             room = limit - len(block)
             learn_quota = min(room, max(0, learn_quota - pinned_learning))
             tool_quota = min(room - learn_quota, max(0, tool_quota - len(pins) + pinned_learning))
-        learned = take(True, learn_quota)
-        tooled = take(False, tool_quota)
+        streams = {True: ranking.learning, False: ranking.tools}
+        learned = self._take(streams, True, learn_quota)
+        tooled = self._take(streams, False, tool_quota)
         # A short block is filled from whichever group still has items.
-        learned += take(True, limit - len(block) - len(learned) - len(tooled))
-        tooled += take(False, limit - len(block) - len(learned) - len(tooled))
+        learned += self._take(streams, True, limit - len(block) - len(learned) - len(tooled))
+        tooled += self._take(streams, False, limit - len(block) - len(learned) - len(tooled))
         block += learned + tooled
-        if not block:
-            break
-        sequence.extend(block)
-    return sequence[offset : offset + limit]
+        self.sequence.extend(block)
+        return bool(block)
+
+    def _take(
+        self, streams: dict[bool, _Stream], learning: bool, count: int
+    ) -> list[tuple[int, float]]:
+        out = []
+        for _ in range(max(0, count)):
+            item = streams[learning].get(self.used[learning])
+            if item is None:
+                break
+            self.used[learning] += 1
+            out.append(item)
+        return out
