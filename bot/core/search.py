@@ -64,7 +64,7 @@ _COMMON_SHARE = 0.1  # terms in more than this share of resources only re-score 
 _TOP_POSTINGS = 2000  # a term seeds at most its best-scoring resources (all of them below this)
 _COMMON_SEEDS = 300  # ...and a common term, when nothing rarer was asked, seeds this many
 _TOOL_NAME_SHARE = 0.03
-_CACHE_SIZE = 1024
+_CACHE_SIZE = 128  # ranked queries kept; each holds a heap over its hits the GC must walk
 _TITLE_HEAD = re.compile(r"\s*(?:[:(\[|]|\s[-–—]\s).*$")
 _VENDOR = re.compile(r"^(?:apache|nvidia|google|microsoft|aws|amazon|azure|meta|facebook)\s+")
 
