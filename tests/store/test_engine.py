@@ -1,0 +1,52 @@
+"""DATABASE_URL forms operators write, and a schema that is created once and kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select
+
+from bot.store.engine import MIGRATIONS, async_url, create_engine, migrate
+from bot.store.schema import processed_events, schema_version
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///relative.db", "sqlite+aiosqlite:///relative.db"),
+        ("sqlite:////absolute/path.db", "sqlite+aiosqlite:////absolute/path.db"),
+        ("postgresql://u:p@db:5432/app", "postgresql+asyncpg://u:p@db:5432/app"),
+        ("postgres://u:p@db:5432/app", "postgresql+asyncpg://u:p@db:5432/app"),
+    ],
+)
+def test_database_urls_choose_the_async_driver(given: str, expected: str):
+    assert async_url(given) == expected
+
+
+def test_unsupported_backend_is_refused_clearly():
+    with pytest.raises(ValueError, match="unsupported DATABASE_URL backend 'mysql'"):
+        async_url("mysql://x/y")
+
+
+async def test_schema_is_created_on_first_start_and_data_survives_restarts(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'nested' / 'bot.db'}"
+    engine = create_engine(url)
+    assert await migrate(engine) == len(MIGRATIONS)
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(processed_events).values(event_id="Ev1", seen_at=datetime.now(UTC))
+        )
+    await engine.dispose()
+
+    again = create_engine(url)
+    assert await migrate(again) == len(MIGRATIONS)
+    async with again.connect() as conn:
+        versions = (await conn.execute(select(schema_version.c.version))).scalars().all()
+        events = (await conn.execute(select(processed_events.c.event_id))).scalars().all()
+        mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
+    await again.dispose()
+    assert versions == list(range(1, len(MIGRATIONS) + 1))
+    assert events == ["Ev1"]
+    assert mode == "wal"
