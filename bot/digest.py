@@ -27,6 +27,7 @@ from bot.slack.gateway import ChannelGone, PostError, RateLimited, SlackGateway,
 from bot.store import deliveries, subscriptions
 from bot.store.deliveries import Delivery
 from bot.store.subscriptions import Subscription
+from bot.store.suggestions import approved_since
 
 logger = logging.getLogger(__name__)
 
@@ -244,11 +245,7 @@ class Digest:
 
     async def _post_root(self, row: Delivery, sub: Subscription, pick: curriculum.Pick) -> str:
         last_week, since = await self._last_week(row, sub)
-        community = []
-        if self.services.engine is not None:
-            from bot.store.suggestions import approved_since
-
-            community = await approved_since(self.engine, since)
+        community = await approved_since(self.engine, since)
         blocks = lesson_blocks.build_lesson(
             pick, self.services.catalog, last_week=last_week, community=community
         )

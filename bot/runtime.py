@@ -17,8 +17,8 @@ from bot.store.engine import create_engine, migrate
 logger = logging.getLogger(__name__)
 
 
-async def load_community(services: Services) -> None:
-    """Hook for features that add database-backed resources to the catalog at start."""
+async def run_startup_hooks(services: Services) -> None:
+    """Run each feature's start-up work (e.g. load approved community resources)."""
     from bot.features import STARTUP_HOOKS
 
     for hook in STARTUP_HOOKS:
@@ -47,7 +47,7 @@ async def open_services(
             engine=engine,
             slack=gateway,
         )
-        await load_community(services)
+        await run_startup_hooks(services)
         yield services
     finally:
         await engine.dispose()

@@ -9,11 +9,22 @@ from typing import Any
 from bot.features import lessons, search, suggestions
 from bot.router import Router
 from bot.services import Services
+from bot.store import events
 
 FEATURES = [search, suggestions, lessons]
 
+
+async def forget_old_events(services: Services) -> None:
+    """Drop mention event ids older than Slack's retry window (they are never re-delivered)."""
+    if services.engine is not None:
+        await events.forget_old_events(services.engine, services.clock())
+
+
 # Coroutines run once at start with the services (e.g. load approved community resources).
-STARTUP_HOOKS: list[Callable[[Services], Awaitable[None]]] = [suggestions.load_approved]
+STARTUP_HOOKS: list[Callable[[Services], Awaitable[None]]] = [
+    suggestions.load_approved,
+    forget_old_events,
+]
 
 # Async context managers that run beside `serve` (e.g. the lesson scheduler).
 BACKGROUND: list[Callable[[Services], AbstractAsyncContextManager[object]]] = [

@@ -223,11 +223,6 @@ async def pending(engine: AsyncEngine, limit: int = 20) -> tuple[list[Suggestion
     return [SuggestionRow.from_row(r) for r in rows], int(total)
 
 
-async def approved_resources(engine: AsyncEngine) -> list[Resource]:
-    """Every approved suggestion, oldest first (loaded into the catalog at start)."""
-    return await approved_since(engine, None)
-
-
 async def approved_since(engine: AsyncEngine, since: datetime | None) -> list[Resource]:
     """Resources approved after `since` (None: all), for "New from the community".
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
 
+from bot.core.catalog import Catalog
+from bot.runtime import open_services
 from bot.store.engine import MIGRATIONS, async_url, create_engine, migrate
+from bot.store.events import claim_event
 from bot.store.schema import processed_events, schema_version
+from tests.conftest import make_settings
 
 
 @pytest.mark.parametrize(
@@ -50,3 +54,19 @@ async def test_schema_is_created_on_first_start_and_data_survives_restarts(tmp_p
     assert versions == list(range(1, len(MIGRATIONS) + 1))
     assert events == ["Ev1"]
     assert mode == "wal"
+
+
+async def test_start_up_forgets_event_ids_past_slacks_retry_window(
+    tmp_path: Path, catalog: Catalog
+):
+    settings = make_settings(tmp_path)
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    now = datetime.now(UTC)
+    assert await claim_event(engine, "EvOld", now - timedelta(days=2))
+    assert await claim_event(engine, "EvRecent", now - timedelta(minutes=5))
+    await engine.dispose()
+    async with open_services(settings, slack=False, catalog=catalog) as services:
+        assert services.engine is not None
+        assert await claim_event(services.engine, "EvOld")  # forgotten: claimable again
+        assert not await claim_event(services.engine, "EvRecent")  # still remembered

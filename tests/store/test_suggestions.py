@@ -119,4 +119,4 @@ async def test_approved_since_carries_topics_and_note(engine: AsyncEngine) -> No
     berlin = NOW.astimezone(ZoneInfo("Europe/Berlin"))
     assert await store.approved_since(engine, berlin - timedelta(minutes=1)) == [resource]
     assert await store.approved_since(engine, NOW) == []
-    assert await store.approved_resources(engine) == [resource]
+    assert await store.approved_since(engine, None) == [resource]
