@@ -6,7 +6,14 @@ from enum import StrEnum
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -52,6 +59,12 @@ LEARNING_KINDS = frozenset(
 )
 
 
+class Level(StrEnum):
+    INTRO = "intro"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -72,6 +85,9 @@ class Resource(_Strict):
     topics: tuple[Slug, ...] = Field(min_length=1)
     summary: Line
     tags: tuple[Line, ...] = ()
+    level: Level | None = None
+    # Year of publication or last major update, shown in answers where known.
+    year: int | None = Field(default=None, ge=1950, le=2100)
     # Set for resources approved from team suggestions rather than shipped in content/.
     community: bool = False
 
@@ -85,6 +101,39 @@ class LessonResource(_Strict):
     note: Line
 
 
+# Block Kit: button text <= 75 chars, section text <= 3000; keep quiz text well inside them.
+OptionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=75)]
+QuizText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class QuizOption(_Strict):
+    text: OptionText
+    explain: Line
+    correct: bool = False
+
+
+class QuizQuestion(_Strict):
+    """A multiple-choice check question: 3-4 options, exactly one correct."""
+
+    id: Slug
+    question: QuizText
+    options: tuple[QuizOption, ...] = Field(min_length=3, max_length=4)
+
+    @model_validator(mode="after")
+    def _one_correct(self) -> QuizQuestion:
+        correct = sum(option.correct for option in self.options)
+        if correct != 1:
+            raise ValueError(f"needs exactly one correct option, has {correct}")
+        texts = [option.text.casefold() for option in self.options]
+        if len(set(texts)) != len(texts):
+            raise ValueError("options must differ from each other")
+        return self
+
+    @property
+    def correct_index(self) -> int:
+        return next(i for i, option in enumerate(self.options) if option.correct)
+
+
 class Lesson(_Strict):
     order: int = Field(ge=1)
     title: Line
@@ -94,4 +143,12 @@ class Lesson(_Strict):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
     ]
     question: Line
+    quiz: tuple[QuizQuestion, ...] = Field(default=(), max_length=3)
     body: str
+
+    @model_validator(mode="after")
+    def _unique_quiz_ids(self) -> Lesson:
+        ids = [q.id for q in self.quiz]
+        if len(set(ids)) != len(ids):
+            raise ValueError("quiz question ids must be unique within the lesson")
+        return self
