@@ -28,7 +28,7 @@ from bot.core.schedule import Schedule
 from bot.digest import KIND_LESSON, KIND_QUESTION
 from bot.settings import Settings
 from bot.store import subscriptions
-from bot.store.engine import create_engine, migrate
+from bot.store.engine import create_engine, upgrade
 from tests.fakes.slack_api import FakeSlack, RateLimits
 
 CHANNELS = 1000
@@ -74,7 +74,7 @@ async def seed(db: Path, channels: int) -> None:
         db.unlink()
     engine = create_engine(f"sqlite:///{db}")
     try:
-        await migrate(engine)
+        await upgrade(engine)
         schedule = Schedule("mon", clock_time(10, 0), "UTC")
         for i in range(channels):
             await subscriptions.subscribe(

@@ -12,7 +12,7 @@ from bot.core.search import SearchIndex
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, build_client
-from bot.store.engine import create_engine, migrate
+from bot.store.engine import create_engine, upgrade
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ async def open_services(
     catalog = catalog or load_catalog(settings.content_dir)
     engine = create_engine(settings.database_url)
     try:
-        await migrate(engine)
+        await upgrade(engine)
         gateway = None
         if slack:
             token = (

@@ -16,7 +16,7 @@ from bot.core.catalog import Catalog
 from bot.core.search import SearchIndex
 from bot.services import Services
 from bot.slack.gateway import SlackGateway, build_client
-from bot.store.engine import async_url, migrate
+from bot.store.engine import async_url, upgrade
 from tests.conftest import POSTGRES_URL, make_settings
 from tests.digest_helpers import assert_exactly_once, digest, subscribe
 from tests.fakes.slack_api import FakeSlack
@@ -68,7 +68,7 @@ async def test_two_concurrent_passes_over_postgres(
     fake_slack.delays["chat.postMessage"] = 0.005
     first, second = _engine(pg_schema), _engine(pg_schema)
     try:
-        await migrate(first)
+        await upgrade(first)
         one = _services(tmp_path, fake_slack, catalog, first)
         two = _services(tmp_path, fake_slack, catalog, second)
         start = datetime(2025, 3, 1, tzinfo=UTC)

@@ -322,11 +322,11 @@ def register(router: Router, services: Services) -> None:
 
 async def exportable(settings: Settings, content: Catalog) -> list[Resource]:
     """Approved suggestions not yet in content/ (earlier exports included), oldest first."""
-    from bot.store.engine import create_engine, migrate
+    from bot.store.engine import create_engine, upgrade
 
     engine = create_engine(settings.database_url)
     try:
-        await migrate(engine)
+        await upgrade(engine)
         rows = await store.approved_rows(engine)
     finally:
         await engine.dispose()

@@ -1,17 +1,17 @@
-"""Engine creation (SQLite or PostgreSQL, async drivers) and forward-only migrations."""
+"""Engine creation (SQLite or PostgreSQL, async drivers) and Alembic upgrades at start-up."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event, insert, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-
-from bot.store import schema
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 logger = logging.getLogger(__name__)
 
@@ -51,34 +51,64 @@ def create_engine(database_url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-Migration = Callable[[AsyncConnection], Awaitable[None]]
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BASELINE = "0001"
+# Serialises concurrent starters on PostgreSQL (two replicas booting at once).
+ADVISORY_LOCK = 724001
+_V01_TABLES = frozenset({"subscriptions", "deliveries", "processed_events", "suggestions"})
 
 
-async def _v1_initial(conn: AsyncConnection) -> None:
-    await conn.run_sync(schema.metadata.create_all)
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, pointed at the bot's revisions (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
 
 
-# Append new steps; never edit a released one. Each runs once, in order, in a transaction.
-MIGRATIONS: list[Migration] = [_v1_initial]
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
 
 
-async def migrate(engine: AsyncEngine) -> int:
-    """Bring the schema up to date, keeping existing data; return the version reached."""
-    async with engine.begin() as conn:
-        await conn.run_sync(schema.schema_version.create, checkfirst=True)
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _upgrade_sync(connection: Connection) -> str:
+    config = alembic_config(connection)
+    tables = set(inspect(connection).get_table_names())
+    if _current(connection) is None and _V01_TABLES <= tables:
+        # Created by release 0.1 (its own schema_version table, no alembic_version): the
+        # baseline revision describes exactly those tables, so record it as applied.
+        logger.info("database from release 0.1: recording the baseline revision")
+        command.stamp(config, BASELINE)
+    before = _current(connection)
+    command.upgrade(config, "head")
+    after = _current(connection) or ""
+    if before != after:
+        logger.info("database schema upgraded from %s to %s", before or "empty", after)
+    return after
+
+
+async def upgrade(engine: AsyncEngine) -> str:
+    """Bring the schema to the newest revision, keeping existing data; return the revision."""
+    async with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            # Serialise concurrent starters (two replicas booting at once).
-            from sqlalchemy import text
+            await conn.execute(text(f"SELECT pg_advisory_lock({ADVISORY_LOCK})"))
+        try:
+            revision = await conn.run_sync(_upgrade_sync)
+            await conn.commit()
+        finally:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text(f"SELECT pg_advisory_unlock({ADVISORY_LOCK})"))
+                await conn.commit()
+    return revision
 
-            await conn.execute(text("SELECT pg_advisory_xact_lock(724001)"))
-        rows = await conn.execute(select(schema.schema_version.c.version))
-        done = {r[0] for r in rows}
-        for number, step in enumerate(MIGRATIONS, start=1):
-            if number in done:
-                continue
-            logger.info("applying schema migration %d", number)
-            await step(conn)
-            await conn.execute(
-                insert(schema.schema_version).values(version=number, applied_at=datetime.now(UTC))
-            )
-    return len(MIGRATIONS)
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at (None when it has never been migrated)."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(_current)

@@ -17,13 +17,6 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
-
 # One row per subscribed channel (or DM). day/time/tz are the channel's own local schedule.
 subscriptions = Table(
     "subscriptions",

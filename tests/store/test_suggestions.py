@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.core.suggestions import Suggestion
 from bot.core.urls import normalise_url
 from bot.store import suggestions as store
-from bot.store.engine import async_url, create_engine, migrate
+from bot.store.engine import async_url, create_engine, upgrade
 from tests.conftest import POSTGRES_URL
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -26,7 +26,7 @@ NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     if request.param == "sqlite":
         eng = create_engine(f"sqlite:///{tmp_path / 'bot.db'}")
-        await migrate(eng)
+        await upgrade(eng)
         yield eng
         await eng.dispose()
         return
@@ -40,7 +40,7 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         async_url(POSTGRES_URL), connect_args={"server_settings": {"search_path": name}}
     )
     try:
-        await migrate(eng)
+        await upgrade(eng)
         yield eng
     finally:
         await eng.dispose()
