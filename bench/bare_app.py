@@ -46,7 +46,9 @@ async def serve() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     runner, _port = await start_site(
-        create_web_app(create_bare_app()), "127.0.0.1", int(os.environ["PORT"])
+        create_web_app(create_bare_app(), signing_secret=os.environ["SLACK_SIGNING_SECRET"]),
+        "127.0.0.1",
+        int(os.environ["PORT"]),
     )
     try:
         await stop.wait()

@@ -9,11 +9,25 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from bot.app import StartupError, lifespan
+from bot.console import Console
+from bot.core.catalog import Catalog
 from bot.core.content import ContentError, load_catalog
-from bot.core.search import SearchIndex
+from bot.features import FEATURES
+from bot.health import readiness
+from bot.router import CliCommand
+from bot.server import create_web_app, start_site
 from bot.settings import Settings
+from bot.slack.app import create_app
+from bot.store.engine import (
+    create_engine,
+    current_revision,
+    head_revision,
+    revision_history,
+    upgrade,
+)
 
 logger = logging.getLogger("bot")
 
@@ -26,11 +40,14 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # httpx logs every request URL at INFO; slack_sdk logs payloads at DEBUG.
-    for noisy in ("httpx", "httpcore", "slack_sdk", "apscheduler.executors", "aiohttp.access"):
+    for noisy in (
+        "httpx", "httpcore", "slack_sdk", "apscheduler.executors", "aiohttp.access", "alembic",
+    ):  # fmt: skip
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _load_or_report(settings: Settings):  # type: ignore[no-untyped-def]
+def load_or_report(settings: Settings) -> Catalog | None:
+    """The catalog, or None after printing every content problem as path:line: message."""
     try:
         return load_catalog(settings.content_dir)
     except ContentError as exc:
@@ -41,7 +58,7 @@ def _load_or_report(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
-    catalog = _load_or_report(settings)
+    catalog = load_or_report(settings)
     if catalog is None:
         return 1
     print(
@@ -52,18 +69,15 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    catalog = _load_or_report(settings)
+    catalog = load_or_report(settings)
     if catalog is None:
         return 1
     return asyncio.run(_search(args, settings, catalog))
 
 
-async def _search(args: argparse.Namespace, settings: Settings, catalog) -> int:  # type: ignore[no-untyped-def]
-    from bot.runtime import open_services
-
-    async with open_services(settings, slack=False, catalog=catalog) as services:
-        index: SearchIndex = services.index
-        results = index.search(" ".join(args.query), limit=max(1, args.limit))
+async def _search(args: argparse.Namespace, settings: Settings, catalog: Catalog) -> int:
+    async with lifespan(settings, slack=False, catalog=catalog, offline=True) as bot:
+        results = bot.services.index.search(" ".join(args.query), limit=max(1, args.limit))
     if args.json:
         rows = [
             {
@@ -93,18 +107,15 @@ async def _search(args: argparse.Namespace, settings: Settings, catalog) -> int:
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
-    catalog = _load_or_report(settings)
+    catalog = load_or_report(settings)
     if catalog is None:
         return 1
     return asyncio.run(_console(settings, catalog))
 
 
-async def _console(settings: Settings, catalog) -> int:  # type: ignore[no-untyped-def]
-    from bot.console import Console
-    from bot.runtime import open_services
-
-    async with open_services(settings, slack=False, catalog=catalog) as services:
-        await Console(services).run()
+async def _console(settings: Settings, catalog: Catalog) -> int:
+    async with lifespan(settings, slack=False, catalog=catalog, offline=True) as bot:
+        await Console(bot).run()
     return 0
 
 
@@ -120,7 +131,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_CONFIG
     gc.disable()  # until start-up is over: see _settle_memory
     try:
-        catalog = _load_or_report(settings)
+        catalog = load_or_report(settings)
         if catalog is None:
             return 1
         return asyncio.run(_serve(settings, catalog))
@@ -137,39 +148,50 @@ def _settle_memory() -> None:
     gc.freeze()
 
 
-async def _serve(settings: Settings, catalog) -> int:  # type: ignore[no-untyped-def]
-    from contextlib import AsyncExitStack
-
-    from bot.features import BACKGROUND
-    from bot.runtime import open_services
-    from bot.server import create_web_app, start_site
-    from bot.slack.app import create_app
-
+async def _serve(settings: Settings, catalog: Catalog) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with AsyncExitStack() as stack:
-        services = await stack.enter_async_context(open_services(settings, catalog=catalog))
-        bolt = create_app(services)
-        _settle_memory()
-        status = {"mode": "socket" if settings.socket_mode else "http"}
-        runner, port = await start_site(create_web_app(bolt, status), settings.host, settings.port)
-        stack.push_async_callback(runner.cleanup)
-        if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    try:
+        async with lifespan(settings, catalog=catalog, serve=True) as bot:
+            bolt = create_app(bot)
+            _settle_memory()
+            secret = settings.slack_signing_secret
+            web_app = create_web_app(
+                bolt,
+                {"mode": "socket" if settings.socket_mode else "http"},
+                signing_secret=None
+                if settings.socket_mode or not secret
+                else secret.get_secret_value(),
+                readiness=lambda: readiness(bot.services.engine),
+            )
+            runner, port = await start_site(web_app, settings.host, settings.port)
+            try:
+                if settings.socket_mode:
+                    from slack_bolt.adapter.socket_mode.async_handler import (
+                        AsyncSocketModeHandler,
+                    )
 
-            assert settings.slack_app_token is not None
-            handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
-            await handler.connect_async()
-            stack.push_async_callback(handler.close_async)
-            logger.info("connected to Slack in Socket Mode; health check on port %d", port)
-        else:
-            logger.info("listening on http://%s:%d/slack/events", settings.host, port)
-        for background in BACKGROUND:
-            await stack.enter_async_context(background(services))
-        await stop.wait()
-        logger.info("shutting down")
+                    assert settings.slack_app_token is not None
+                    handler = AsyncSocketModeHandler(
+                        bolt, settings.slack_app_token.get_secret_value()
+                    )
+                    await handler.connect_async()
+                    logger.info("connected to Slack in Socket Mode; health check on port %d", port)
+                    try:
+                        await stop.wait()
+                    finally:
+                        await handler.close_async()
+                else:
+                    logger.info("listening on http://%s:%d/slack/events", settings.host, port)
+                    await stop.wait()
+                logger.info("shutting down")
+            finally:
+                await runner.cleanup()
+    except StartupError as exc:
+        print(f"mlops-bot serve: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -202,11 +224,91 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=5)
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=cmd_search)
-    from bot.features import CLI_COMMANDS
-
-    for add in CLI_COMMANDS:
-        add(sub)
+    db = sub.add_parser("db", help="the database schema (Alembic revisions)")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="upgrade to the newest revision").set_defaults(
+        func=cmd_db_upgrade
+    )
+    db_sub.add_parser("current", help="the revision the database is at").set_defaults(
+        func=cmd_db_current
+    )
+    db_sub.add_parser("history", help="every revision, oldest first").set_defaults(
+        func=cmd_db_history
+    )
+    _add_feature_commands(sub)
     return parser
+
+
+def _add_feature_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Each feature's `mlops-bot <group> <name>` commands, grouped under their group."""
+    groups: dict[str, argparse._SubParsersAction] = {}  # type: ignore[type-arg]
+    for feature in FEATURES:
+        for command in feature.cli:
+            if command.group not in groups:
+                group = sub.add_parser(command.group, help=f"{command.group} commands")
+                groups[command.group] = group.add_subparsers(
+                    dest=f"{command.group}_command", required=True
+                )
+            parser = groups[command.group].add_parser(command.name, help=command.help)
+            if command.configure is not None:
+                command.configure(parser)
+            parser.set_defaults(func=_feature_runner(command))
+
+
+def _feature_runner(command: CliCommand) -> Callable[[argparse.Namespace, Settings], int]:
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        if command.slack and not (
+            settings.slack_bot_token and settings.slack_bot_token.get_secret_value()
+        ):
+            print(
+                f"mlops-bot {command.group} {command.name} needs SLACK_BOT_TOKEN.",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        catalog = load_or_report(settings)
+        if catalog is None:
+            return 1
+
+        async def main() -> int:
+            async with lifespan(settings, slack=command.slack, catalog=catalog) as bot:
+                return await command.run(args, bot.services)
+
+        return asyncio.run(main())
+
+    return run
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    async def main() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            print(f"database at revision {await upgrade(engine)}")
+        finally:
+            await engine.dispose()
+        return 0
+
+    return asyncio.run(main())
+
+
+def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
+    async def main() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            current = await current_revision(engine)
+        finally:
+            await engine.dispose()
+        head = head_revision()
+        state = "up to date" if current == head else f"newest is {head}: run `mlops-bot db upgrade`"
+        print(f"{current or 'empty (no revision)'} ({state})")
+        return 0
+
+    return asyncio.run(main())
+
+
+def cmd_db_history(args: argparse.Namespace, settings: Settings) -> int:
+    for line in revision_history():
+        print(line)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

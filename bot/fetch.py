@@ -284,6 +284,9 @@ class TitleFetcher:
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
 
+    async def aclose(self) -> None:
+        """Release the fetcher's connections (the lifespan calls this at shutdown)."""
+
     async def fetch_title(self, url: str) -> FetchResult:
         """Fetch `url` and return its title; never raises for network or content problems."""
         try:

@@ -1,11 +1,11 @@
-"""The dependencies handlers need, built once in the lifespan and passed down."""
+"""The dependencies handlers need: built once by the lifespan (`bot.app`), never changed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.core.catalog import Catalog
 from bot.core.search import SearchIndex
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from bot.fetch import TitleFetcher
-    from bot.scheduler import DigestScheduler
+    from bot.scheduler import JobScheduler
     from bot.slack.gateway import SlackGateway
 
 
@@ -23,15 +23,15 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
     settings: Settings
     catalog: Catalog
     index: SearchIndex
-    engine: AsyncEngine | None = None
+    engine: AsyncEngine
+    fetcher: TitleFetcher
+    scheduler: JobScheduler
+    # None in the console and in offline CLI commands: nothing there talks to Slack.
     slack: SlackGateway | None = None
     clock: Callable[[], datetime] = field(default=utc_now)
-    # The lesson scheduler while `serve` runs it, so commands can update jobs at once.
-    scheduler: DigestScheduler | None = None
-    # Page-title fetcher for suggestions; built from settings when None (tests inject one).
-    fetcher: TitleFetcher | None = None
+    metrics: Any = None

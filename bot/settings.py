@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104 - a web dyno must listen on all interfaces
     content_dir: Path = Field(default=BUNDLED_CONTENT, alias="MLOPS_CONTENT_DIR")
     log_level: str = Field(default="INFO", alias="MLOPS_LOG_LEVEL")
+    log_format: str = Field(default="text", alias="MLOPS_LOG_FORMAT")
+    # Seconds a command may spend (database, Web API) before its answer; Slack waits 3 s.
+    answer_budget: float = Field(default=2.0, gt=0, le=2.8, alias="MLOPS_ANSWER_BUDGET")
+    # `serve` waits this long for the database at start (retrying), then exits with code 1.
+    db_start_wait: float = Field(default=60.0, ge=0, alias="MLOPS_DB_START_WAIT")
+    console_fetch: bool = Field(default=False, alias="MLOPS_CONSOLE_FETCH")
 
     # Weekly lessons (issue: digest).
     default_day: str = Field(default="mon", alias="MLOPS_DEFAULT_DAY")

@@ -27,6 +27,14 @@ NO_MATCH = "I couldn't find resources for “{query}”."
 DID_YOU_MEAN = "Did you mean: {options}?"
 BROWSE_TOPICS = "Or pick a topic:"
 GENERIC_ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
+MENTION_FAILED = (
+    "I couldn't post my answer here. If this is a private channel, `/invite @MLOps` first;"
+    " or try `/mlops` instead."
+)
+DATABASE_DOWN = "I can't reach my database right now — try again in a minute."
+CONSOLE_NO_FETCH = (
+    "the console works offline and doesn't fetch pages; set MLOPS_CONSOLE_FETCH=1 to fetch titles"
+)
 ONLY_IN_CONSOLE = "That needs Slack; it isn't available in the console."
 TOOLS_HEADING = "*Tools to explore*"
 LEARNING_HEADING = "*Learn*"

@@ -11,10 +11,9 @@ from typing import Any
 from bot.core.catalog import Catalog
 from bot.core.schedule import Schedule
 from bot.digest import KIND_LESSON, KIND_QUESTION, Digest
-from bot.runtime import open_services
 from bot.services import Services
 from bot.store import subscriptions
-from tests.conftest import make_settings
+from tests.conftest import boot_bot
 from tests.fakes.slack_api import FakeSlack
 
 TEAM = "T111"
@@ -34,9 +33,8 @@ class Sleeps:
 async def digest_services(
     tmp_path: Path, fake: FakeSlack, catalog: Catalog, **overrides: Any
 ) -> AsyncIterator[Services]:
-    settings = make_settings(tmp_path, fake.api_url, **overrides)
-    async with open_services(settings, catalog=catalog) as services:
-        yield services
+    async with boot_bot(tmp_path, catalog, fake, http=False, **overrides) as server:
+        yield server.services
 
 
 def digest(services: Services, sleeps: Sleeps | None = None) -> Digest:
@@ -54,7 +52,6 @@ async def subscribe(
     team: str = TEAM,
 ) -> subscriptions.Subscription:
     hour, minute = (int(x) for x in hhmm.split(":"))
-    assert services.engine is not None
     sub, _ = await subscriptions.subscribe(
         services.engine,
         team_id=team,

@@ -82,3 +82,76 @@ def fallback(text: str) -> str:
 def build_message(text: str) -> list[Block]:
     """A plain notice (errors, confirmations); `text` must already be escaped mrkdwn."""
     return [section(text)]
+
+
+def plain(text: str, limit: int = 150) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _cap(text, limit)}
+
+
+def build_info_modal(text: str, title: str = "MLOps bot") -> dict[str, Any]:
+    """A modal that only says something (e.g. someone else decided first)."""
+    return {
+        "type": "modal",
+        "title": plain(title, 24),
+        "close": plain("Close", 24),
+        "blocks": [section(text)],
+    }
+
+
+def text_input(
+    block_id: str, label: str, *, optional: bool = True, multiline: bool = True, initial: str = ""
+) -> Block:
+    """A plain-text input block of a modal (the console asks for it on its own line)."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": multiline,
+        "max_length": 2000,
+    }
+    if initial:
+        element["initial_value"] = initial[:2000]
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label, 2000),
+        "element": element,
+    }
+
+
+def select_input(
+    block_id: str, label: str, options: list[tuple[str, str]], initial: str | None = None
+) -> Block:
+    """A static select input (value, label pairs; at most 100 options)."""
+    choices = [{"text": plain(text, 75), "value": value[:150]} for value, text in options[:100]]
+    element: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": choices}
+    for choice in choices:
+        if choice["value"] == initial:
+            element["initial_option"] = choice
+    return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element}
+
+
+def time_input(block_id: str, label: str, initial: str | None = None) -> Block:
+    element: dict[str, Any] = {"type": "timepicker", "action_id": "value"}
+    if initial:
+        element["initial_time"] = initial
+    return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element}
+
+
+def modal(
+    callback_id: str,
+    title: str,
+    body: list[Block],
+    *,
+    submit: str = "Save",
+    private_metadata: str = "",
+) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": private_metadata[:3000],
+        "blocks": body[:100],
+    }

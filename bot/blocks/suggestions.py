@@ -129,21 +129,9 @@ def build_reject_modal(suggestion_id: int, title: str) -> dict[str, Any]:
     }
 
 
-def build_info_modal(text: str) -> dict[str, Any]:
-    """A modal that only says something (e.g. someone else decided first)."""
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Suggestion"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [section(text)],
-    }
-
-
-def read_reason(view: Mapping[str, Any]) -> str:
+def read_reason(values: Mapping[str, str]) -> str:
     """The reason typed into the reject modal ('' when left empty)."""
-    values = (view.get("state") or {}).get("values") or {}
-    field = (values.get(REASON_BLOCK) or {}).get(REASON_ACTION) or {}
-    return " ".join(str(field.get("value") or "").split())[:MAX_REASON]
+    return " ".join(str(values.get(REASON_BLOCK) or "").split())[:MAX_REASON]
 
 
 def outcome_message(row: SuggestionRow, topics: Mapping[str, Topic]) -> str:

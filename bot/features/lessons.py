@@ -2,17 +2,19 @@
 
 Handlers parse, call the subscriptions store and the pure schedule/curriculum core, and render
 an ephemeral answer. They work the same in Slack and in the console (channel C0CONSOLE).
-`mlops-bot digest run` (added to the CLI here) runs one pass of the digest and exits.
+The feature also owns the weekly jobs (one per subscribed channel, a sweep, a catch-up at
+start) and `mlops-bot digest run`, which runs one pass and exits.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from apscheduler.triggers.cron import CronTrigger
 
 from bot import blocks
 from bot.blocks import lessons as lesson_blocks
@@ -28,11 +30,25 @@ from bot.core.schedule import (
     owed_occurrence,
     parse_schedule,
 )
-from bot.router import CommandRequest, Handler, Reply, Router, UserError, notice
+from bot.digest import Digest, PassReport
+from bot.router import (
+    CliCommand,
+    CommandHandler,
+    CommandRequest,
+    Feature,
+    Job,
+    Reply,
+    UserError,
+    notice,
+)
 from bot.services import Services
-from bot.settings import Settings
 from bot.store import deliveries, subscriptions
 from bot.store.subscriptions import Subscription
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from bot.core.models import Lesson
 
 NOT_SUBSCRIBED = (
     "This channel isn't subscribed to weekly lessons yet. Try `/mlops subscribe`"
@@ -75,12 +91,11 @@ class Lessons:
         self.services = services
 
     @property
-    def engine(self):  # type: ignore[no-untyped-def]
-        assert self.services.engine is not None
+    def engine(self) -> AsyncEngine:
         return self.services.engine
 
     @property
-    def lessons(self) -> list:  # type: ignore[type-arg]
+    def lessons(self) -> list[Lesson]:
         return self.services.catalog.lessons
 
     def defaults(self) -> Schedule:
@@ -96,8 +111,7 @@ class Lessons:
             ) from exc
 
     async def _sync(self, request: CommandRequest) -> None:
-        if self.services.scheduler is not None:
-            await self.services.scheduler.sync_channel(request.team_id, request.channel_id)
+        await sync_channel(self.services, request.team_id, request.channel_id)
 
     async def _require(self, request: CommandRequest) -> Subscription:
         sub = await subscriptions.get(self.engine, request.team_id, request.channel_id)
@@ -276,22 +290,95 @@ class Lessons:
 COMMANDS = ("subscribe", "unsubscribe", "pause", "resume", "skip", "schedule", "lesson")
 
 
-def personal(services: Services, handler: Handler) -> Handler:
-    """Typed in any DM, the commands act on the user's own digest in their DM with the app."""
+def _command(name: str) -> CommandHandler:
+    """A Lessons method as a router handler; typed in a DM, it acts on the personal digest."""
 
-    async def in_app_dm(request: CommandRequest, args: str) -> Reply:
+    async def run(services: Services, request: CommandRequest, args: str) -> Reply:
         if request.is_dm and services.slack is not None:
             channel = await services.slack.open_dm(request.user_id)
             request = replace(request, channel_id=channel)
-        return await handler(request, args)
+        method: Callable[[CommandRequest, str], Awaitable[Reply]] = getattr(Lessons(services), name)
+        return await method(request, args)
 
-    return in_app_dm
+    return run
 
 
-def register(router: Router, services: Services) -> None:
-    lessons = Lessons(services)
-    for name in COMMANDS:
-        router.add(name, personal(services, getattr(lessons, name)))
+# -- weekly posts: one APScheduler job per subscribed channel, rebuilt from the database -----
+
+JOB_PREFIX = "lesson:"
+SWEEP_JOB = "lesson:sweep"
+CATCH_UP_JOB = "lesson:catch-up"
+
+
+def weekly_job_id(team_id: str, channel_id: str) -> str:
+    return f"{JOB_PREFIX}{team_id}:{channel_id}"
+
+
+def weekly_trigger(sub: Subscription) -> CronTrigger:
+    """The channel's own day and time in its own zone (day names: cron numbers are off by one)."""
+    schedule = sub.schedule
+    return CronTrigger(
+        day_of_week=schedule.day,
+        hour=schedule.at.hour,
+        minute=schedule.at.minute,
+        timezone=schedule.zone,
+    )
+
+
+async def post_channel(services: Services, team_id: str, channel_id: str) -> None:
+    """A channel's weekly job: post its lesson if one is owed (the claim makes it once)."""
+    await Digest(services).run_pass(services.clock(), only=(team_id, channel_id))
+
+
+def _put_weekly(services: Services, sub: Subscription) -> None:
+    job_id = weekly_job_id(sub.team_id, sub.channel_id)
+    job = services.scheduler.get(job_id)
+    trigger = weekly_trigger(sub)
+    if job is not None and str(job.trigger) == str(trigger):
+        return
+    services.scheduler.put(
+        job_id,
+        post_channel,
+        trigger,
+        args=(services, sub.team_id, sub.channel_id),
+        name=f"weekly lesson for {sub.channel_id}",
+    )
+
+
+async def sync_jobs(services: Services) -> None:
+    """Make the channel jobs match the active subscriptions in the database."""
+    wanted = {
+        weekly_job_id(sub.team_id, sub.channel_id): sub
+        for sub in await subscriptions.list_all(services.engine)
+        if sub.active
+    }
+    for job in services.scheduler.jobs():
+        internal = job.id in (SWEEP_JOB, CATCH_UP_JOB)
+        if job.id.startswith(JOB_PREFIX) and not internal and job.id not in wanted:
+            services.scheduler.remove(job.id)
+    for sub in wanted.values():
+        _put_weekly(services, sub)
+
+
+async def sync_channel(services: Services, team_id: str, channel_id: str) -> None:
+    """Update one channel's job right after a command changed its subscription."""
+    sub = await subscriptions.get(services.engine, team_id, channel_id)
+    if sub is not None and sub.active:
+        _put_weekly(services, sub)
+    else:
+        services.scheduler.remove(weekly_job_id(team_id, channel_id))
+
+
+async def sweep(services: Services) -> PassReport:
+    """Re-read subscriptions (other replicas add some) and post everything owed, retries too.
+
+    Also the catch-up job at start, for posts that fell due while the bot was down."""
+    await sync_jobs(services)
+    return await Digest(services).run_pass(services.clock())
+
+
+async def _sweep_job(services: Services) -> None:
+    await sweep(services)
 
 
 # -- CLI: mlops-bot digest run [--now ISO-8601] ---------------------------------------------
@@ -305,33 +392,35 @@ def _instant(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def cmd_digest_run(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.slack_bot_token or not settings.slack_bot_token.get_secret_value():
-        print("mlops-bot digest run needs SLACK_BOT_TOKEN.", file=sys.stderr)
-        return 2
-    return asyncio.run(_digest_run(settings, args.now))
+def _digest_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--now", type=_instant, default=None, help="ISO-8601 instant (default: now)"
+    )
 
 
-async def _digest_run(settings: Settings, now: datetime | None) -> int:
-    from bot.digest import Digest
-    from bot.runtime import open_services
-
-    async with open_services(settings) as services:
-        report = await Digest(services).run_pass(now or services.clock())
+async def cmd_digest_run(args: argparse.Namespace, services: Services) -> int:
+    """Post every lesson due now (or at --now), then exit."""
+    report = await Digest(services).run_pass(args.now or services.clock())
     print(report.summary())
     return 1 if report.failed else 0
 
 
-def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    digest = subparsers.add_parser("digest", help="weekly lesson digest")
-    actions = digest.add_subparsers(dest="digest_command", required=True)
-    run = actions.add_parser("run", help="post every lesson due now (or at --now), then exit")
-    run.add_argument("--now", type=_instant, default=None, help="ISO-8601 instant (default: now)")
-    run.set_defaults(func=cmd_digest_run)
-
-
-def background(services: Services) -> AbstractAsyncContextManager[object]:
-    """The lesson scheduler for `serve` (imported lazily: the console never needs it)."""
-    from bot.scheduler import lesson_scheduler
-
-    return lesson_scheduler(services)
+FEATURE = Feature(
+    name="lessons",
+    commands={name: _command(name) for name in COMMANDS},
+    jobs=(
+        Job(SWEEP_JOB, _sweep_job, every=lambda settings: settings.digest_sweep_seconds),
+        Job(CATCH_UP_JOB, _sweep_job),
+    ),
+    cli=(
+        CliCommand(
+            "digest",
+            "run",
+            "post every lesson due now (or at --now), then exit",
+            cmd_digest_run,
+            _digest_args,
+            slack=True,
+        ),
+    ),
+    on_start=(sync_jobs,),
+)

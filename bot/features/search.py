@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot import blocks
+from bot import blocks, texts
 from bot.blocks import search as search_blocks
 from bot.core.commands import SEARCH
-from bot.router import CommandRequest, Reply, Router
+from bot.router import ActionRequest, CommandRequest, Feature, Reply, notice
 from bot.services import Services
 
 PAGE_SIZE = 5
@@ -39,20 +39,44 @@ def answer(
     )
 
 
-def register(router: Router, services: Services) -> None:
-    async def on_search(request: CommandRequest, args: str) -> Reply:
-        return answer(services, args, in_thread=request.source == "mention")
+async def on_search(services: Services, request: CommandRequest, args: str) -> Reply:
+    return answer(services, args, in_thread=request.source == "mention")
 
-    async def on_help(request: CommandRequest, args: str) -> Reply:
-        return Reply(text=search_blocks.help_text(), blocks=search_blocks.build_help())
 
-    async def on_topics(request: CommandRequest, args: str) -> Reply:
-        counts = services.catalog.topic_counts()
-        return Reply(
-            text=blocks.fallback(f"{len(counts)} topics"),
-            blocks=search_blocks.build_topics(services.catalog.topics, counts),
-        )
+async def on_help(services: Services, request: CommandRequest, args: str) -> Reply:
+    return Reply(text=search_blocks.help_text(), blocks=search_blocks.build_help())
 
-    router.add(SEARCH, on_search)
-    router.add("help", on_help)
-    router.add("topics", on_topics)
+
+async def on_topics(services: Services, request: CommandRequest, args: str) -> Reply:
+    counts = services.catalog.topic_counts()
+    return Reply(
+        text=blocks.fallback(f"{len(counts)} topics"),
+        blocks=search_blocks.build_topics(services.catalog.topics, counts),
+    )
+
+
+async def on_more(services: Services, action: ActionRequest) -> Reply | None:
+    """More replaces the answer with its next page."""
+    state = search_blocks.read_search_state(action.value)
+    if state is None:
+        return notice(texts.EXPIRED)
+    query, offset = state
+    reply = answer(services, query, offset, in_thread=bool(action.thread_ts))
+    reply.replace = True
+    return reply
+
+
+async def on_share(services: Services, action: ActionRequest) -> Reply | None:
+    """Share posts the same page publicly, naming who shared it."""
+    state = search_blocks.read_search_state(action.value)
+    if state is None:
+        return notice(texts.EXPIRED)
+    query, offset = state
+    return answer(services, query, offset, shared_by=action.user_id)
+
+
+FEATURE = Feature(
+    name="search",
+    commands={SEARCH: on_search, "help": on_help, "topics": on_topics},
+    actions={search_blocks.ACTION_MORE: on_more, search_blocks.ACTION_SHARE: on_share},
+)

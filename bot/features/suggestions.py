@@ -9,12 +9,8 @@ sent to the suggester, and an approved resource becomes searchable immediately.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,16 +22,26 @@ from bot import blocks, texts
 from bot.blocks import suggestions as kit
 from bot.core import suggestions as core
 from bot.core.catalog import Catalog
+from bot.core.content import load_catalog
 from bot.core.models import Resource
-from bot.fetch import TitleFetcher
-from bot.router import CommandRequest, Reply, Router, UserError, notice
+from bot.router import (
+    ActionRequest,
+    CliCommand,
+    CommandRequest,
+    Feature,
+    Job,
+    Reply,
+    UserError,
+    ViewRequest,
+    ViewResult,
+    notice,
+)
 from bot.services import Services
+from bot.store import events
 from bot.store import suggestions as store
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
-
-    from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -43,16 +49,7 @@ PENDING_SHOWN = 10
 
 
 def _engine(services: Services) -> AsyncEngine:
-    if services.engine is None:  # open_services always provides one
-        raise RuntimeError("suggestions need the database")
     return services.engine
-
-
-def fetcher_for(services: Services) -> TitleFetcher:
-    """The services' title fetcher, built from settings on first use."""
-    if services.fetcher is None:
-        services.fetcher = TitleFetcher(services.settings.allowed_fetch_hosts)
-    return services.fetcher
 
 
 # ------------------------------------------------------------------------------ suggesting
@@ -112,7 +109,7 @@ async def finish_suggestion(
     services: Services, request: CommandRequest, suggestion: core.Suggestion, now: datetime
 ) -> Reply:
     """Fetch the title, store the suggestion and post it for review; say what happened."""
-    result = await fetcher_for(services).fetch_title(suggestion.url)
+    result = await services.fetcher.fetch_title(suggestion.url)
     title = core.clean_title(result.title, suggestion.url)
     engine = _engine(services)
     try:
@@ -174,7 +171,7 @@ async def list_pending(services: Services, request: CommandRequest) -> Reply:
     )
 
 
-Outcome = Literal["denied", "missing", "already", "decided"]
+Outcome = Literal["denied", "missing", "already", "ok"]
 
 
 @dataclass(frozen=True)
@@ -194,7 +191,7 @@ class Decision:
 
 
 async def check_reviewable(services: Services, suggestion_id: int, moderator: str) -> Decision:
-    """Whether `moderator` may decide this suggestion now ('decided' means: go ahead)."""
+    """Whether `moderator` may decide this suggestion now ('ok' means: go ahead)."""
     if not is_moderator(services, moderator):
         return Decision("denied")
     row = await store.get(_engine(services), suggestion_id)
@@ -202,7 +199,7 @@ async def check_reviewable(services: Services, suggestion_id: int, moderator: st
         return Decision("missing")
     if row.status != store.PENDING:
         return Decision("already", row)
-    return Decision("decided", row)
+    return Decision("ok", row)
 
 
 async def decide(
@@ -216,7 +213,7 @@ async def decide(
 ) -> Decision:
     """Approve or reject once (the first of two racing moderators wins), then tell everyone."""
     check = await check_reviewable(services, suggestion_id, moderator)
-    if check.outcome != "decided" or check.row is None:
+    if check.outcome != "ok" or check.row is None:
         return check
     engine = _engine(services)
     won = await store.decide(
@@ -236,7 +233,7 @@ async def decide(
         publish(services, row)
     if notify:
         await announce(services, row)
-    return Decision("decided", row)
+    return Decision("ok", row)
 
 
 def publish(services: Services, row: Any) -> Resource | None:
@@ -268,8 +265,6 @@ async def announce(services: Services, row: store.SuggestionRow) -> None:
 
 async def load_approved(services: Services) -> None:
     """Startup hook: approved suggestions join the catalog and index (after restarts too)."""
-    if services.engine is None:
-        return
     added = sum(
         publish(services, row) is not None for row in await store.approved_rows(services.engine)
     )
@@ -280,58 +275,91 @@ async def load_approved(services: Services) -> None:
 REFRESH_SECONDS = 60.0
 
 
-@asynccontextmanager
-async def community_refresh(
-    services: Services, interval: float = REFRESH_SECONDS
-) -> AsyncIterator[asyncio.Task[None]]:
-    """BACKGROUND entry for `serve`: pick up approvals made on other replicas every minute."""
-
-    async def refresh_forever() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await load_approved(services)
-            except Exception:  # a database hiccup must not end the refresher; next round retries
-                logger.exception("refreshing community resources failed")
-
-    task = asyncio.create_task(refresh_forever(), name="community-refresh")
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+async def refresh_community(services: Services) -> None:
+    """Job: pick up approvals made on other replicas (every minute while `serve` runs)."""
+    await load_approved(services)
 
 
-# ------------------------------------------------------------------------------ wiring
+async def forget_old_events(services: Services) -> None:
+    """Drop mention event ids older than Slack's retry window (they are never re-delivered)."""
+    await events.forget_old_events(services.engine, services.clock())
 
 
-def register(router: Router, services: Services) -> None:
-    async def on_suggest(request: CommandRequest, args: str) -> Reply:
-        return await start_suggestion(services, request, args)
+# ------------------------------------------------------------------------------ Slack surfaces
 
-    async def on_suggestions(request: CommandRequest, args: str) -> Reply:
-        return await list_pending(services, request)
 
-    router.add("suggest", on_suggest)
-    router.add("suggestions", on_suggestions)
+def _suggestion_id(value: str) -> int | None:
+    """A positive id that fits the database's integer column, else None."""
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    number = int(text)
+    return number if 0 < number < 2**63 else None
+
+
+async def on_suggest(services: Services, request: CommandRequest, args: str) -> Reply:
+    return await start_suggestion(services, request, args)
+
+
+async def on_suggestions(services: Services, request: CommandRequest, args: str) -> Reply:
+    return await list_pending(services, request)
+
+
+async def on_approve(services: Services, action: ActionRequest) -> Reply | None:
+    suggestion_id = _suggestion_id(action.value)
+    if suggestion_id is None:
+        return notice(texts.SUGGESTION_GONE)
+    decision = await decide(services, suggestion_id, action.user_id, approve=True)
+    # The review message itself shows the decision; elsewhere (ephemeral list, console,
+    # App Home) the moderator is told directly.
+    if decision.outcome != "ok" or action.container != "message":
+        return notice(decision.message())
+    return None
+
+
+async def on_reject(services: Services, action: ActionRequest) -> Reply | None:
+    suggestion_id = _suggestion_id(action.value)
+    check = (
+        await check_reviewable(services, suggestion_id, action.user_id)
+        if suggestion_id
+        else Decision("missing")
+    )
+    if check.outcome != "ok" or check.row is None:
+        return notice(check.message())
+    modal = kit.build_reject_modal(check.row.id, check.row.title)
+    return Reply(text=blocks.fallback("Reject suggestion"), modal=modal)
+
+
+async def on_reject_submit(services: Services, view: ViewRequest) -> ViewResult:
+    suggestion_id = _suggestion_id(view.private_metadata)
+    if suggestion_id is None:
+        return ViewResult(update=blocks.build_info_modal(texts.SUGGESTION_GONE, "Suggestion"))
+    decision = await decide(
+        services,
+        suggestion_id,
+        view.user_id,
+        approve=False,
+        reason=kit.read_reason(view.values) or None,
+        notify=False,  # Slack closes the modal only when we answer; tell people after
+    )
+    if decision.outcome != "ok" or decision.row is None:
+        return ViewResult(update=blocks.build_info_modal(decision.message(), "Suggestion"))
+    row = decision.row
+
+    async def after() -> Reply | None:
+        await announce(services, row)
+        return notice(decision.message())
+
+    return ViewResult(after=after)
 
 
 # ------------------------------------------------------------------------------ CLI
 
 
-async def exportable(settings: Settings, content: Catalog) -> list[Resource]:
+async def exportable(services: Services, content: Catalog) -> list[Resource]:
     """Approved suggestions not yet in content/ (earlier exports included), oldest first."""
-    from bot.store.engine import create_engine, upgrade
-
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade(engine)
-        rows = await store.approved_rows(engine)
-    finally:
-        await engine.dispose()
     resources = []
-    for row in rows:
+    for row in await store.approved_rows(services.engine):
         try:
             resource = store.row_to_resource(row)
         except ValidationError:
@@ -344,31 +372,39 @@ async def exportable(settings: Settings, content: Catalog) -> list[Resource]:
     return resources
 
 
-def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+async def cmd_export(args: argparse.Namespace, services: Services) -> int:
     """Write approved suggestions as a resources-only content file (or to stdout)."""
-    from bot.cli import _load_or_report
-
-    content = _load_or_report(settings)
-    if content is None:
-        return 1
-    resources = asyncio.run(exportable(settings, content))
+    content = load_catalog(services.settings.content_dir)
+    resources = await exportable(services, content)
     document = core.export_document(resources)
     if args.out in (None, "-"):
         sys.stdout.write(document)
         return 0
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(document, encoding="utf-8")
+    out.write_text(document, encoding="utf-8")  # noqa: ASYNC240 - a one-shot CLI command
     print(f"wrote {len(resources)} resource(s) to {out}", file=sys.stderr)
     return 0
 
 
-def add_cli(subparsers: Any) -> None:
-    """`mlops-bot suggestions export [--out PATH]`."""
-    parser = subparsers.add_parser("suggestions", help="community suggestions")
-    sub = parser.add_subparsers(dest="suggestions_command", required=True)
-    exp = sub.add_parser(
-        "export", help="write approved suggestions as a content file (for content/topics/)"
-    )
-    exp.add_argument("--out", default="-", help="file to write (default: standard output)")
-    exp.set_defaults(func=cmd_export)
+def _export_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="-", help="file to write (default: standard output)")
+
+
+FEATURE = Feature(
+    name="suggestions",
+    commands={"suggest": on_suggest, "suggestions": on_suggestions},
+    actions={kit.ACTION_APPROVE: on_approve, kit.ACTION_REJECT: on_reject},
+    views={kit.REJECT_CALLBACK: on_reject_submit},
+    jobs=(Job("community:refresh", refresh_community, every=lambda _settings: REFRESH_SECONDS),),
+    cli=(
+        CliCommand(
+            "suggestions",
+            "export",
+            "write approved suggestions as a content file (for content/topics/)",
+            cmd_export,
+            _export_args,
+        ),
+    ),
+    on_start=(load_approved, forget_old_events),
+)

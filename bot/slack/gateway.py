@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -13,6 +13,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import texts
+
+if TYPE_CHECKING:
+    from bot.router import Reply
 
 logger = logging.getLogger(__name__)
 
@@ -241,12 +246,40 @@ class SlackGateway:
             return False
         return True
 
-    async def notify_user(self, user: str, text: str) -> bool:
-        """DM a user a one-section message; False (logged) if Slack refused."""
-        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}]
+    async def notify_user(
+        self, user: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> bool:
+        """DM a user (a one-section message unless blocks are given); False (logged) if refused."""
+        if blocks is None:
+            blocks = [
+                {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
+            ]
         try:
             await self.send_dm(user, text, blocks)
         except SlackApiError as exc:
             logger.warning("could not DM %s: %s", user, slack_error(exc))
             return False
         return True
+
+    async def answer_mention(
+        self, channel: str, user: str, thread_ts: str | None, reply: Reply
+    ) -> None:
+        """Answer an @mention in its thread (or ephemerally); a refusal is logged once and
+        the person is told ephemerally where Slack allows it."""
+        try:
+            if reply.public:
+                await self.post_message(channel, reply.text, reply.blocks, thread_ts=thread_ts)
+            else:
+                await self.post_ephemeral(
+                    channel, user, reply.text, reply.blocks, thread_ts=thread_ts
+                )
+            return
+        except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+            code = slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+            logger.warning("could not answer a mention in %s: %s", channel, code)
+        if not reply.public or not user:
+            return
+        try:
+            await self.post_ephemeral(channel, user, texts.MENTION_FAILED, thread_ts=thread_ts)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError):
+            logger.info("could not tell %s ephemerally either", user)

@@ -80,7 +80,7 @@ def _current(connection: Connection) -> str | None:
 def _upgrade_sync(connection: Connection) -> str:
     config = alembic_config(connection)
     tables = set(inspect(connection).get_table_names())
-    if _current(connection) is None and _V01_TABLES <= tables:
+    if _current(connection) is None and tables >= _V01_TABLES:
         # Created by release 0.1 (its own schema_version table, no alembic_version): the
         # baseline revision describes exactly those tables, so record it as applied.
         logger.info("database from release 0.1: recording the baseline revision")
@@ -112,3 +112,10 @@ async def current_revision(engine: AsyncEngine) -> str | None:
     """The revision the database is at (None when it has never been migrated)."""
     async with engine.connect() as conn:
         return await conn.run_sync(_current)
+
+
+def revision_history() -> list[str]:
+    """Every revision, oldest first, as `id  message` lines."""
+    script = ScriptDirectory.from_config(alembic_config())
+    revisions = list(script.walk_revisions())
+    return [f"{rev.revision}  {(rev.doc or '').splitlines()[0]}" for rev in reversed(revisions)]

@@ -92,6 +92,11 @@ class FakeSlack:
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: dict[str, dict[str, Any]] = {}
         self.socket_connections = 0
+        # What views.publish last showed each user (App Home).
+        self.home_views: dict[str, dict[str, Any]] = {}
+        # Overrides for users.info / conversations.info answers, by id.
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
 
     # -- control --------------------------------------------------------------------------
     @property
@@ -214,7 +219,8 @@ class FakeSlack:
                 scripted.body, status=scripted.status, headers=scripted.headers
             )
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
-        body = handler(args) if handler else {"ok": True}
+        # Slack answers a method it does not have like this (HTTP 200), so a misspelt call fails.
+        body = handler(args) if handler else {"ok": False, "error": "unknown_method"}
         return web.json_response(body)
 
     # -- methods --------------------------------------------------------------------------
@@ -345,3 +351,44 @@ class FakeSlack:
 
     def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
+
+    def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": args.get("view_id") or "V1", **(args.get("view") or {})}}
+
+    def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = args.get("view") or {}
+        if isinstance(view, str):
+            view = json.loads(view)
+        self.home_views[str(args.get("user_id"))] = view
+        return {"ok": True, "view": {"id": "VHOME", **view}}
+
+    def _m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(args.get("channel")), str(args.get("message_ts"))
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
+
+    def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user"))
+        info = {"id": user, "name": user.lower(), "tz": "UTC", "is_admin": False, "is_owner": False}
+        info.update(self.users.get(user, {}))
+        return {"ok": True, "user": info}
+
+    def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        info = {
+            "id": channel,
+            "is_channel": channel.startswith("C"),
+            "is_private": channel.startswith("G"),
+            "is_im": channel.startswith("D"),
+            "is_mpim": False,
+            "is_member": True,
+            "is_archived": False,
+        }
+        info.update(self.channels.get(channel, {}))
+        return {"ok": True, "channel": info}
+
+    def _m_conversations_join(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": {"id": args.get("channel")}}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+from bot.app import lifespan
 from bot.core.catalog import Catalog
-from bot.runtime import open_services
 from bot.slack.app import create_app
 from tests.conftest import make_settings
 from tests.fakes.slack_api import FakeSlack
@@ -34,8 +34,8 @@ async def test_socket_mode_answers_and_survives_a_dropped_connection(
         tmp_path, fake_slack.api_url, slack_signing_secret=None, slack_app_token="xapp-test"
     )
     assert settings.missing_for_serve() == []
-    async with open_services(settings, catalog=catalog) as services:
-        handler = AsyncSocketModeHandler(create_app(services), "xapp-test")
+    async with lifespan(settings, catalog=catalog) as bot:
+        handler = AsyncSocketModeHandler(create_app(bot), "xapp-test")
         handler.client.ping_interval = 0.2
         await handler.connect_async()
         try:

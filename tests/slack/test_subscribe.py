@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from bot.core.catalog import Catalog
 from bot.store import subscriptions
-from tests.conftest import BotServer
+from tests.conftest import BotServer, boot_bot
 from tests.digest_helpers import Sleeps, digest, lesson_roots
+from tests.fakes.slack_api import FakeSlack
 
 NOW = datetime(2025, 3, 5, 12, tzinfo=UTC)  # a Wednesday
 
@@ -20,9 +24,9 @@ def text_of(answer: dict) -> str:  # type: ignore[type-arg]
 
 
 @pytest.fixture
-def bot(bot_server: BotServer) -> BotServer:
-    bot_server.services.clock = lambda: NOW
-    return bot_server
+async def bot(tmp_path: Path, fake_slack: FakeSlack, catalog: Catalog) -> AsyncIterator[BotServer]:
+    async with boot_bot(tmp_path, catalog, fake_slack, clock=lambda: NOW) as server:
+        yield server
 
 
 async def _row(bot: BotServer, channel: str = "C111") -> subscriptions.Subscription | None:

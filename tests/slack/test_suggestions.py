@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -26,7 +26,7 @@ from bot.core.content import load_catalog
 from bot.fetch import TitleFetcher
 from bot.store import suggestions as store
 from bot.store.schema import suggestions as table
-from tests.conftest import BotServer, make_settings
+from tests.conftest import BotServer, boot_bot
 from tests.digest_helpers import digest, lesson_roots, subscribe
 from tests.fakes.pages import PageServer, resolver_from
 from tests.fakes.slack_api import FakeSlack
@@ -116,13 +116,7 @@ Starter = Callable[..., Awaitable[Env]]
 @pytest.fixture
 async def start(tmp_path: Path, fake_slack: FakeSlack, catalog: Catalog) -> AsyncIterator[Starter]:
     """Start the bot with moderators, a review channel and the page server allowed."""
-    from bot.runtime import open_services
-    from bot.server import create_web_app, start_site
-    from bot.slack.app import create_app
-
-    async with PageServer() as pages, aiohttp.ClientSession() as http:
-        runners: list[Any] = []
-        contexts: list[Any] = []
+    async with PageServer() as pages, AsyncExitStack() as stack:
 
         async def starter(fetcher: TitleFetcher | None = None, **overrides: Any) -> Env:
             values = {
@@ -131,23 +125,12 @@ async def start(tmp_path: Path, fake_slack: FakeSlack, catalog: Catalog) -> Asyn
                 "fetch_allow_hosts": "127.0.0.1",
             }
             values.update(overrides)
-            settings = make_settings(tmp_path, fake_slack.api_url, **values)
-            # A copy of the shared catalog: approvals add to it.
-            fresh = Catalog(catalog.topics.values(), catalog.resources.values(), catalog.lessons)
-            ctx = open_services(settings, catalog=fresh)
-            services = await ctx.__aenter__()
-            contexts.append(ctx)
-            services.fetcher = fetcher
-            runner, port = await start_site(create_web_app(create_app(services)), "127.0.0.1", 0)
-            runners.append(runner)
-            bot = BotServer(f"http://127.0.0.1:{port}", services, fake_slack, http)
+            bot = await stack.enter_async_context(
+                boot_bot(tmp_path, catalog, fake_slack, fetcher=fetcher, **values)
+            )
             return Env(bot, pages, fake_slack, tmp_path)
 
         yield starter
-        for runner in runners:
-            await runner.cleanup()
-        for ctx in reversed(contexts):
-            await ctx.__aexit__(None, None, None)
 
 
 @pytest.fixture
@@ -541,9 +524,8 @@ async def test_export_writes_a_content_file_that_validates(
 
 
 async def test_suggest_works_in_the_console(env: Env) -> None:
-    from bot.console import Console
 
-    text = await Console(env.services).handle(f"/mlops suggest {env.pages.url('/post')} serving")
+    text = await env.bot.console().handle(f"/mlops suggest {env.pages.url('/post')} serving")
     assert "Checking the link…" in text
     assert "Thanks, sent for review: *Canary releases, explained & compared* (serving)" in text
     assert (await env.rows())[0].user_id == "U0CONSOLE"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
+from bot.app import lifespan
 from bot.core.catalog import Catalog
-from bot.runtime import open_services
 from bot.store.engine import async_url, create_engine, head_revision, upgrade
 from bot.store.events import claim_event
 from bot.store.schema import processed_events
@@ -64,7 +64,6 @@ async def test_start_up_forgets_event_ids_past_slacks_retry_window(
     assert await claim_event(engine, "EvOld", now - timedelta(days=2))
     assert await claim_event(engine, "EvRecent", now - timedelta(minutes=5))
     await engine.dispose()
-    async with open_services(settings, slack=False, catalog=catalog) as services:
-        assert services.engine is not None
-        assert await claim_event(services.engine, "EvOld")  # forgotten: claimable again
-        assert not await claim_event(services.engine, "EvRecent")  # still remembered
+    async with lifespan(settings, slack=False, catalog=catalog) as bot:
+        assert await claim_event(bot.services.engine, "EvOld")  # forgotten: claimable again
+        assert not await claim_event(bot.services.engine, "EvRecent")  # still remembered

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, insert, select, text
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store import schema
@@ -59,26 +59,58 @@ async def _seed_0_1(engine: AsyncEngine) -> None:
         await conn.execute(insert(schema_0_1.schema_version).values(version=1, applied_at=NOW))
         await conn.execute(
             insert(schema_0_1.subscriptions).values(
-                team_id="T1", channel_id="C1", is_dm=False, created_by="U1", day="mon",
-                time="10:00", tz="UTC", status="active", next_lesson=3, season=1,
-                effective_from=NOW, created_at=NOW, updated_at=NOW,
-            )  # fmt: skip
+                team_id="T1",
+                channel_id="C1",
+                is_dm=False,
+                created_by="U1",
+                day="mon",
+                time="10:00",
+                tz="UTC",
+                status="active",
+                next_lesson=3,
+                season=1,
+                effective_from=NOW,
+                created_at=NOW,
+                updated_at=NOW,
+            )
         )
         await conn.execute(
             insert(schema_0_1.deliveries).values(
-                team_id="T1", channel_id="C1", week_key="2026-W48", due_at=NOW, lesson_order=3,
-                position=2, season=1, status="done", claimed_by="p1", claimed_at=NOW,
-                attempts=1, message_ts="1.1", reply_ts="1.2", completed_at=NOW,
-            )  # fmt: skip
+                team_id="T1",
+                channel_id="C1",
+                week_key="2026-W48",
+                due_at=NOW,
+                lesson_order=3,
+                position=2,
+                season=1,
+                status="done",
+                claimed_by="p1",
+                claimed_at=NOW,
+                attempts=1,
+                message_ts="1.1",
+                reply_ts="1.2",
+                completed_at=NOW,
+            )
         )
         await conn.execute(insert(schema_0_1.processed_events).values(event_id="Ev1", seen_at=NOW))
         await conn.execute(
             insert(schema_0_1.suggestions).values(
-                team_id="T1", user_id="U2", channel_id="C1", url="https://example.org/a",
-                url_key="example.org/a", url_hash="h" * 64, title="A page", fetch_ok=True,
-                topics="serving", note="", status="approved", created_at=NOW,
-                decided_by="U9", decided_at=NOW, resource_id="community-1-a-page",
-            )  # fmt: skip
+                team_id="T1",
+                user_id="U2",
+                channel_id="C1",
+                url="https://example.org/a",
+                url_key="example.org/a",
+                url_hash="h" * 64,
+                title="A page",
+                fetch_ok=True,
+                topics="serving",
+                note="",
+                status="approved",
+                created_at=NOW,
+                decided_by="U9",
+                decided_at=NOW,
+                resource_id="community-1-a-page",
+            )
         )
 
 
