@@ -61,8 +61,8 @@ async def test_three_zones_each_get_their_lesson_at_local_time_once(
         assert locals_ == [expected_local[channel]] * 2, (channel, locals_)
         roots = lesson_roots(fake_slack, channel)
         assert [header_of(r).split(":")[0] for r in roots] == [
-            "MLOps lesson 1 of 24",
-            "MLOps lesson 2 of 24",
+            "MLOps lesson 1 of 52",
+            "MLOps lesson 2 of 52",
         ]
         assert len(questions(fake_slack, channel)) == 2
     # New York's two posts are an hour apart in UTC: 19:30 before DST, 18:30 after.
@@ -78,7 +78,7 @@ async def test_post_has_lesson_resources_and_question_in_thread(
     assert report.posted == [f"{TEAM}:C1:2025-W10"]
     root = lesson_roots(fake_slack, "C1")[0]
     lesson = catalog.lessons[0]
-    assert header_of(root) == f"MLOps lesson 1 of 24: {lesson.title}"
+    assert header_of(root) == f"MLOps lesson 1 of 52: {lesson.title}"
     assert root["metadata"]["event_type"] == EVENT_TYPE
     assert root["metadata"]["event_payload"]["delivery_key"] == f"{TEAM}:C1:2025-W10"
     sections = "\n".join(b["text"]["text"] for b in root["blocks"] if b["type"] == "section")
@@ -139,8 +139,8 @@ async def test_catch_up_after_downtime_posts_once_within_the_week(
         await runner.run_pass(utc(2025, 3, 19, 13))
     roots = lesson_roots(fake_slack, "C1")
     assert [header_of(r).split(":")[0] for r in roots] == [
-        "MLOps lesson 1 of 24",
-        "MLOps lesson 2 of 24",
+        "MLOps lesson 1 of 52",
+        "MLOps lesson 2 of 52",
     ]
 
 
@@ -149,15 +149,15 @@ async def test_after_the_last_lesson_a_new_season_starts(
 ) -> None:
     async with digest_services(tmp_path, fake_slack, catalog) as services:
         await subscribe(services, "C1", "mon", "10:00", "UTC", T0)
-        for _ in range(23):
+        for _ in range(51):
             assert services.engine is not None
-            await subscriptions.skip(services.engine, TEAM, "C1", total=24, now=T0)
+            await subscriptions.skip(services.engine, TEAM, "C1", total=52, now=T0)
         runner = digest(services)
         await runner.run_pass(utc(2025, 3, 3, 10))
         await runner.run_pass(utc(2025, 3, 10, 10))
     last, first_again = lesson_roots(fake_slack, "C1")
-    assert header_of(last).startswith("MLOps lesson 24 of 24")
-    assert header_of(first_again).startswith("MLOps lesson 1 of 24")
+    assert header_of(last).startswith("MLOps lesson 52 of 52")
+    assert header_of(first_again).startswith("MLOps lesson 1 of 52")
     assert "Season 2 starts today" in context_text(first_again)
 
 
@@ -219,7 +219,7 @@ async def test_persistent_server_errors_fail_then_a_later_pass_retries(
         again = await runner.run_pass(utc(2025, 3, 3, 10, 30))
         assert again.posted
     assert_exactly_once(fake_slack, ["C1"])
-    assert header_of(lesson_roots(fake_slack, "C1")[0]).startswith("MLOps lesson 1 of 24")
+    assert header_of(lesson_roots(fake_slack, "C1")[0]).startswith("MLOps lesson 1 of 52")
 
 
 async def test_archived_channel_is_suspended_and_others_unaffected(
@@ -242,11 +242,11 @@ async def test_archived_channel_is_suspended_and_others_unaffected(
         await subscribe(services, "C1", "mon", "10:00", "UTC", utc(2025, 3, 4))
         await runner.run_pass(utc(2025, 3, 10, 10))
     assert_exactly_once(fake_slack, ["C1"])
-    assert header_of(lesson_roots(fake_slack, "C1")[0]).startswith("MLOps lesson 1 of 24")
+    assert header_of(lesson_roots(fake_slack, "C1")[0]).startswith("MLOps lesson 1 of 52")
     for channel in ("C2", "C3"):
         assert [header_of(r)[:20] for r in lesson_roots(fake_slack, channel)] == [
-            "MLOps lesson 1 of 24",
-            "MLOps lesson 2 of 24",
+            "MLOps lesson 1 of 52",
+            "MLOps lesson 2 of 52",
         ]
 
 

@@ -143,7 +143,7 @@ class Lesson(_Strict):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
     ]
     question: Line
-    quiz: tuple[QuizQuestion, ...] = Field(default=(), max_length=3)
+    quiz: tuple[QuizQuestion, ...] = Field(min_length=2, max_length=3)
     body: str
 
     @model_validator(mode="after")

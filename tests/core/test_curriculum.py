@@ -16,7 +16,7 @@ from bot.core.models import Kind, Resource
 
 def test_positions_advance_and_wrap_into_a_new_season(catalog: Catalog) -> None:
     total = len(catalog.lessons)
-    assert total == 24
+    assert total == 52
     assert curriculum.advance(0, 1, total) == (1, 1)
     assert curriculum.advance(total - 1, 1, total) == (0, 2)
     first = curriculum.pick(catalog.lessons, 0, 1)
@@ -33,7 +33,7 @@ def test_a_shrunken_curriculum_wraps(catalog: Catalog) -> None:
 def test_by_number(catalog: Catalog) -> None:
     assert curriculum.by_number(catalog.lessons, 7) == catalog.lessons[6]
     assert curriculum.by_number(catalog.lessons, 0) is None
-    assert curriculum.by_number(catalog.lessons, 25) is None
+    assert curriculum.by_number(catalog.lessons, 53) is None
 
 
 def test_every_lesson_renders_within_block_kit_limits(catalog: Catalog) -> None:
@@ -113,4 +113,4 @@ def test_validate_reports_lesson_problems_with_path_and_line(tmp_path: Path) -> 
     assert any("03-c.md" in p and "nope" in p for p in problems), problems
     assert any("04-d.md" in p and "question" in p for p in problems), problems
     assert all(":" in p.split(" ")[0] for p in problems)
-    assert bundled_dir and len(bundled.lessons) == 24
+    assert bundled_dir and len(bundled.lessons) == 52

@@ -39,7 +39,7 @@ async def test_subscribe_with_defaults_confirms_next_local_time(bot: BotServer) 
     assert answer["response_type"] == "ephemeral"
     text = text_of(answer)
     assert "Subscribed" in text and "Mondays at 10:00 (UTC)" in text
-    assert "lesson 1 of 24" in text and "Mon 10 Mar 2025, 10:00 UTC" in text
+    assert "lesson 1 of 52" in text and "Mon 10 Mar 2025, 10:00 UTC" in text
     row = await _row(bot)
     assert row is not None and (row.day, row.time, row.tz, row.status) == (
         "mon",
@@ -77,7 +77,7 @@ async def test_schedule_shows_local_and_utc_times_and_a_dst_warning(bot: BotServ
     # Sun 9 March 2025 is the spring-forward day: 02:30 does not exist.
     assert "Sun 09 Mar 2025, 03:00 EDT (Sun 09 Mar 2025, 07:00 UTC)" in text
     assert "doesn't exist" in text and "spring forward" in text
-    assert "lesson 1 of 24" in text
+    assert "lesson 1 of 52" in text
 
 
 async def test_schedule_when_not_subscribed(bot: BotServer) -> None:
@@ -91,13 +91,13 @@ async def test_pause_resume_skip_unsubscribe(bot: BotServer) -> None:
     assert (await _row(bot)).status == "paused"  # type: ignore[union-attr]
     assert "Paused" in text_of(await bot.slash("schedule"))
     assert "Resumed" in text_of(await bot.slash("resume"))
-    assert "lesson 2 of 24" in text_of(await bot.slash("skip"))
+    assert "lesson 2 of 52" in text_of(await bot.slash("skip"))
     assert (await _row(bot)).next_lesson == 1  # type: ignore[union-attr]
     assert "Unsubscribed" in text_of(await bot.slash("unsubscribe"))
     assert (await _row(bot)).status == "unsubscribed"  # type: ignore[union-attr]
     assert "isn't subscribed" in text_of(await bot.slash("pause"))
     # Subscribing again keeps the place in the curriculum.
-    assert "lesson 2 of 24" in text_of(await bot.slash("subscribe"))
+    assert "lesson 2 of 52" in text_of(await bot.slash("subscribe"))
 
 
 async def test_lesson_commands(bot: BotServer) -> None:
