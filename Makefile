@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench validate clean
+.PHONY: run test test-fast lint typecheck migrations-check format bench validate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -20,7 +20,22 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(MAKE) --no-print-directory migrations-check
 	$(BIN)/python -m pytest -q
+
+# The inner loop: no subprocess-spawning tests (benchmarks smoke, SIGKILL recovery).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" -x
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# `alembic check`: schema.py and the revisions agree (a fresh SQLite database at head).
+migrations-check: $(STAMP)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		DATABASE_URL="sqlite:///$$tmp/check.db" $(BIN)/alembic -c alembic.ini upgrade head && \
+		DATABASE_URL="sqlite:///$$tmp/check.db" $(BIN)/alembic -c alembic.ini check
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

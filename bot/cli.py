@@ -239,9 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_feature_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_feature_commands(sub: argparse._SubParsersAction) -> None:
     """Each feature's `mlops-bot <group> <name>` commands, grouped under their group."""
-    groups: dict[str, argparse._SubParsersAction] = {}  # type: ignore[type-arg]
+    groups: dict[str, argparse._SubParsersAction] = {}
     for feature in FEATURES:
         for command in feature.cli:
             if command.group not in groups:

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from bot import blocks, texts
 from bot.core.commands import SEARCH, parse
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+H = TypeVar("H")
 Source = Literal["slash", "mention", "console"]
 CONSOLE_TEAM, CONSOLE_CHANNEL, CONSOLE_USER = "T0CONSOLE", "C0CONSOLE", "U0CONSOLE"
 
@@ -174,16 +175,11 @@ class Router:
         self.views: dict[str, ViewHandler] = {}
         self.events: dict[str, EventHandler] = {}
         for feature in features:
-            for table, new in (
-                (self.commands, {k.casefold(): v for k, v in feature.commands.items()}),
-                (self.actions, feature.actions),
-                (self.views, feature.views),
-                (self.events, feature.events),
-            ):
-                clash = set(table) & set(new)
-                if clash:
-                    raise ValueError(f"feature {feature.name} redefines {sorted(clash)}")
-                table.update(new)  # type: ignore[attr-defined]
+            commands = {name.casefold(): handler for name, handler in feature.commands.items()}
+            _merge(self.commands, commands, feature.name)
+            _merge(self.actions, feature.actions, feature.name)
+            _merge(self.views, feature.views, feature.name)
+            _merge(self.events, feature.events, feature.name)
         self.reserved = frozenset(name for name in self.commands if name != SEARCH)
 
     @property
@@ -269,3 +265,11 @@ class Router:
 
 def _nothing(_text: str) -> None:
     return None
+
+
+def _merge(table: dict[str, H], new: Mapping[str, H], feature: str) -> None:
+    """Add a feature's handlers; two features claiming one id is a programming error."""
+    clash = set(table) & set(new)
+    if clash:
+        raise ValueError(f"feature {feature} redefines {sorted(clash)}")
+    table.update(new)

@@ -107,6 +107,6 @@ async def start_site(web_app: web.Application, host: str, port: int) -> tuple[we
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    server = site._server
-    bound = server.sockets[0].getsockname()[1] if server and server.sockets else port
+    sockets = getattr(site._server, "sockets", None)
+    bound = sockets[0].getsockname()[1] if sockets else port
     return runner, bound

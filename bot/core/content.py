@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -46,15 +46,18 @@ class ContentError(Exception):
 # libyaml's parser reports the same marks as the pure-Python one and loads a 10,000-resource
 # catalog about 5x faster (docs/benchmarks.md); the pure-Python loader is the fallback when
 # PyYAML was built without libyaml.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _LineLoader(_SafeLoader):
     """A safe loader that remembers the line of every mapping and of each of its keys."""
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=True)
     lines = {"": node.start_mark.line + 1}
     for key_node, _ in node.value:
         lines[str(key_node.value)] = key_node.start_mark.line + 1

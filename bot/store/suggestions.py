@@ -137,7 +137,9 @@ async def add_suggestion(
             result = await conn.execute(suggestions.insert().values(**values))
     except IntegrityError:
         raise DuplicateSuggestion(suggestion.url_key) from None
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 async def find_by_url(engine: AsyncEngine, url_hash: str) -> SuggestionRow | None:
