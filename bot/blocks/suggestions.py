@@ -9,7 +9,7 @@ from typing import Any
 from bot import texts
 from bot.blocks import Block, button, context, escape, fallback, link, section
 from bot.core.models import Topic
-from bot.store.suggestions import APPROVED, SuggestionRow
+from bot.core.suggestions import APPROVED, SuggestionRow
 
 ACTION_APPROVE = "suggestion_approve"
 ACTION_REJECT = "suggestion_reject"

@@ -9,7 +9,8 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -227,3 +228,65 @@ def export_document(resources: Iterable[Resource]) -> str:
     ]
     body = yaml.safe_dump({"resources": items}, allow_unicode=True, sort_keys=False, width=100)
     return EXPORT_HEADER + body
+
+
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Aware UTC (SQLite hands back naive datetimes; everything is stored in UTC)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def topic_ids(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    items = value.split() if isinstance(value, str) else (value or ())
+    return tuple(t for t in items if t)
+
+
+@dataclass(frozen=True)
+class SuggestionRow:
+    """One stored suggestion (the table's columns, typed)."""
+
+    id: int
+    team_id: str
+    user_id: str
+    channel_id: str | None
+    url: str
+    url_key: str
+    title: str
+    fetch_ok: bool
+    topics: tuple[str, ...]
+    note: str
+    status: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+    resource_id: str | None
+    review_channel: str | None
+    review_ts: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> SuggestionRow:
+        return cls(
+            id=row.id,
+            team_id=row.team_id,
+            user_id=row.user_id,
+            channel_id=row.channel_id,
+            url=row.url,
+            url_key=row.url_key,
+            title=row.title,
+            fetch_ok=bool(row.fetch_ok),
+            topics=topic_ids(row.topics),
+            note=row.note or "",
+            status=row.status,
+            created_at=as_utc(row.created_at) or datetime.now(UTC),
+            decided_by=row.decided_by,
+            decided_at=as_utc(row.decided_at),
+            reason=row.reason,
+            resource_id=row.resource_id,
+            review_channel=row.review_channel,
+            review_ts=row.review_ts,
+        )

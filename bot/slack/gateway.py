@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -15,9 +15,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import texts
-
-if TYPE_CHECKING:
-    from bot.router import Reply
 
 logger = logging.getLogger(__name__)
 
@@ -262,22 +259,27 @@ class SlackGateway:
         return True
 
     async def answer_mention(
-        self, channel: str, user: str, thread_ts: str | None, reply: Reply
+        self,
+        channel: str,
+        user: str,
+        thread_ts: str | None,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        *,
+        public: bool,
     ) -> None:
         """Answer an @mention in its thread (or ephemerally); a refusal is logged once and
         the person is told ephemerally where Slack allows it."""
         try:
-            if reply.public:
-                await self.post_message(channel, reply.text, reply.blocks, thread_ts=thread_ts)
+            if public:
+                await self.post_message(channel, text, blocks, thread_ts=thread_ts)
             else:
-                await self.post_ephemeral(
-                    channel, user, reply.text, reply.blocks, thread_ts=thread_ts
-                )
+                await self.post_ephemeral(channel, user, text, blocks, thread_ts=thread_ts)
             return
         except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
             code = slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
             logger.warning("could not answer a mention in %s: %s", channel, code)
-        if not reply.public or not user:
+        if not public or not user:
             return
         try:
             await self.post_ephemeral(channel, user, texts.MENTION_FAILED, thread_ts=thread_ts)

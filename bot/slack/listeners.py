@@ -187,7 +187,14 @@ def register(app: AsyncApp, router: Router, gateway: SlackGateway | None) -> Non
         if reply.followup:
             reply = (await router.run_followup(reply.followup)) or reply
         if gateway is not None:
-            await gateway.answer_mention(request.channel_id, request.user_id, thread_ts, reply)
+            await gateway.answer_mention(
+                request.channel_id,
+                request.user_id,
+                thread_ts,
+                reply.text,
+                reply.blocks,
+                public=reply.public,
+            )
 
     async def on_event(body: dict[str, Any], event: dict[str, Any]) -> None:
         if not await fresh(body):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -11,76 +10,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.models import Resource
-from bot.core.suggestions import Suggestion, guess_kind, resource_id
+from bot.core.suggestions import (
+    APPROVED,
+    PENDING,
+    REJECTED,
+    Suggestion,
+    SuggestionRow,
+    as_utc,
+    guess_kind,
+    resource_id,
+    topic_ids,
+)
 from bot.store.schema import suggestions
 
 COMMUNITY_SUMMARY = "Suggested by the team: {note}"
 DEFAULT_TOPIC = "mlops-overview"
 
-PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """Aware UTC (SQLite hands back naive datetimes; everything is stored in UTC)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _topic_ids(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
-    items = value.split() if isinstance(value, str) else (value or ())
-    return tuple(t for t in items if t)
-
 
 class DuplicateSuggestion(Exception):
     """Another suggestion with the same normalised URL was stored first."""
-
-
-@dataclass(frozen=True)
-class SuggestionRow:
-    """One stored suggestion (the table's columns, typed)."""
-
-    id: int
-    team_id: str
-    user_id: str
-    channel_id: str | None
-    url: str
-    url_key: str
-    title: str
-    fetch_ok: bool
-    topics: tuple[str, ...]
-    note: str
-    status: str
-    created_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-    reason: str | None
-    resource_id: str | None
-    review_channel: str | None
-    review_ts: str | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> SuggestionRow:
-        return cls(
-            id=row.id,
-            team_id=row.team_id,
-            user_id=row.user_id,
-            channel_id=row.channel_id,
-            url=row.url,
-            url_key=row.url_key,
-            title=row.title,
-            fetch_ok=bool(row.fetch_ok),
-            topics=_topic_ids(row.topics),
-            note=row.note or "",
-            status=row.status,
-            created_at=_utc(row.created_at) or datetime.now(UTC),
-            decided_by=row.decided_by,
-            decided_at=_utc(row.decided_at),
-            reason=row.reason,
-            resource_id=row.resource_id,
-            review_channel=row.review_channel,
-            review_ts=row.review_ts,
-        )
 
 
 def row_to_resource(row: Any) -> Resource:
@@ -89,7 +37,7 @@ def row_to_resource(row: Any) -> Resource:
     Topics are the suggester's (or the overview topic when none was given); the summary
     carries the suggester's note.
     """
-    topics = _topic_ids(row.topics) or (DEFAULT_TOPIC,)
+    topics = topic_ids(row.topics) or (DEFAULT_TOPIC,)
     note = " ".join((row.note or "").split())
     summary = COMMUNITY_SUMMARY.format(note=note) if note else "Suggested by the team."
     title = " ".join((row.title or "").split()) or row.url
@@ -130,7 +78,7 @@ async def add_suggestion(
         "topics": " ".join(suggestion.topics),
         "note": suggestion.note,
         "status": PENDING,
-        "created_at": _utc(now),
+        "created_at": as_utc(now),
     }
     try:
         async with engine.begin() as conn:
@@ -162,7 +110,7 @@ async def get(engine: AsyncEngine, suggestion_id: int) -> SuggestionRow | None:
 async def count_since(engine: AsyncEngine, user_id: str, since: datetime) -> int:
     """How many suggestions a user has made after `since` (for the daily limit)."""
     query = select(func.count()).where(
-        suggestions.c.user_id == user_id, suggestions.c.created_at > _utc(since)
+        suggestions.c.user_id == user_id, suggestions.c.created_at > as_utc(since)
     )
     async with engine.connect() as conn:
         return int((await conn.execute(query)).scalar_one())
@@ -194,7 +142,7 @@ async def decide(
     values: dict[str, Any] = {
         "status": APPROVED if approve else REJECTED,
         "decided_by": moderator,
-        "decided_at": _utc(now),
+        "decided_at": as_utc(now),
         "reason": reason or None,
     }
     if approve:
@@ -232,7 +180,7 @@ async def approved_since(engine: AsyncEngine, since: datetime | None) -> list[Re
     """
     query = select(suggestions).where(suggestions.c.status == APPROVED)
     if since is not None:
-        query = query.where(suggestions.c.decided_at > _utc(since))
+        query = query.where(suggestions.c.decided_at > as_utc(since))
     query = query.order_by(suggestions.c.decided_at, suggestions.c.id)
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()

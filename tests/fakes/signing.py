@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,23 +29,17 @@ def signed_headers(
     }
 
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    """A request payload in Slack's shape, kept as JSON under tests/fixtures/slack/."""
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
 def slash_body(text: str, response_url: str, **fields: str) -> str:
     """A form-encoded /mlops slash command, shaped like Slack's."""
-    form = {
-        "token": "deprecated",
-        "team_id": "T111",
-        "team_domain": "fake",
-        "channel_id": "C111",
-        "channel_name": "ml-learning",
-        "user_id": "U222",
-        "user_name": "ada",
-        "command": "/mlops",
-        "text": text,
-        "api_app_id": "A111",
-        "is_enterprise_install": "false",
-        "response_url": response_url,
-        "trigger_id": "123.456.abc",
-    }
+    form = {**fixture("slash_command"), "text": text, "response_url": response_url}
     form.update(fields)
     return urlencode(form)
 
@@ -60,47 +55,40 @@ def action_body(
     extra: dict[str, Any] | None = None,
 ) -> str:
     """A block_actions interaction payload (form field `payload`), shaped like Slack's."""
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "team": {"id": "T111", "domain": "fake"},
-        "user": {"id": user, "username": "ada", "team_id": "T111"},
-        "api_app_id": "A111",
-        "token": "deprecated",
-        "container": {
-            "type": "message",
-            "message_ts": message_ts or "1.000001",
-            "channel_id": channel,
-            "is_ephemeral": message_ts is None,
-        },
-        "trigger_id": "123.456.def",
-        "channel": {"id": channel, "name": "ml-learning"},
-        "response_url": response_url,
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": "b1",
-                "value": value,
-                "action_ts": "1700000000.000001",
-            }
-        ],
-    }
+    payload = fixture("block_actions")
+    payload["user"]["id"] = user
+    payload["channel"]["id"] = channel
+    payload["container"].update(
+        message_ts=message_ts or "1.000001", channel_id=channel, is_ephemeral=message_ts is None
+    )
+    payload["response_url"] = response_url
+    payload["actions"][0].update(action_id=action_id, value=value)
     if message_ts:
         payload["message"] = {"ts": message_ts, "type": "message"}
     payload.update(extra or {})
     return urlencode({"payload": json.dumps(payload)})
 
 
-def event_body(event: dict[str, Any], event_id: str = "Ev111") -> str:
-    return json.dumps(
-        {
-            "token": "deprecated",
-            "team_id": "T111",
-            "api_app_id": "A111",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": "T111", "user_id": "UBOT", "is_bot": True}],
-        }
+def view_body(
+    callback_id: str, values: dict[str, str], private_metadata: str = "", user: str = "U222"
+) -> str:
+    """A view_submission payload; `values` maps block ids to what was typed."""
+    payload = fixture("view_submission")
+    payload["user"]["id"] = user
+    payload["view"].update(
+        callback_id=callback_id,
+        private_metadata=private_metadata,
+        state={
+            "values": {
+                block: {"value": {"type": "plain_text_input", "value": value}}
+                for block, value in values.items()
+            }
+        },
     )
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def event_body(event: dict[str, Any], event_id: str = "Ev111") -> str:
+    payload = fixture("event_callback")
+    payload.update(event=event, event_id=event_id, event_time=int(time.time()))
+    return json.dumps(payload)
