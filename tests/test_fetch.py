@@ -51,19 +51,19 @@ def recording_transport() -> tuple[httpx.MockTransport, list[httpx.Request]]:
 
 
 async def test_fetches_and_cleans_the_title(pages: PageServer) -> None:
-    fetcher = TitleFetcher({"127.0.0.1"})
+    fetcher = TitleFetcher({pages.origin})
     result = await fetcher.fetch_title(pages.url("/post"))
     assert result.title == "Canary releases, explained & compared"
 
 
 async def test_follows_a_safe_redirect(pages: PageServer) -> None:
-    result = await TitleFetcher({"127.0.0.1"}).fetch_title(pages.url("/to-post"))
+    result = await TitleFetcher({pages.origin}).fetch_title(pages.url("/to-post"))
     assert result.title == "Canary releases, explained & compared"
     assert pages.hits == ["/to-post", "/post"]
 
 
 async def test_honours_the_declared_charset(pages: PageServer) -> None:
-    result = await TitleFetcher({"127.0.0.1"}).fetch_title(pages.url("/latin1"))
+    result = await TitleFetcher({pages.origin}).fetch_title(pages.url("/latin1"))
     assert result.title == "Café ML"
 
 
@@ -113,7 +113,7 @@ async def test_a_public_name_is_fetched() -> None:
 
 
 async def test_a_redirect_to_a_private_host_is_refused(pages: PageServer) -> None:
-    fetcher = TitleFetcher({"127.0.0.1"}, resolver=resolver_from(PRIVATE_NAMES))
+    fetcher = TitleFetcher({pages.origin}, resolver=resolver_from(PRIVATE_NAMES))
     result = await fetcher.fetch_title(pages.url("/to-evil"))
     assert result.title is None
     assert "private or local" in (result.reason or "")
@@ -122,19 +122,19 @@ async def test_a_redirect_to_a_private_host_is_refused(pages: PageServer) -> Non
 
 async def test_a_redirect_to_the_metadata_address_is_refused(pages: PageServer) -> None:
     pages.redirect_target = "http://169.254.169.254/latest/meta-data/"
-    result = await TitleFetcher({"127.0.0.1"}).fetch_title(pages.url("/to-evil"))
+    result = await TitleFetcher({pages.origin}).fetch_title(pages.url("/to-evil"))
     assert result.title is None
 
 
 async def test_a_redirect_to_another_scheme_is_refused(pages: PageServer) -> None:
     pages.redirect_target = "file:///etc/passwd"
-    result = await TitleFetcher({"127.0.0.1"}).fetch_title(pages.url("/to-evil"))
+    result = await TitleFetcher({pages.origin}).fetch_title(pages.url("/to-evil"))
     assert result.title is None
     assert "can't fetch" in (result.reason or "")
 
 
 async def test_at_most_three_redirects(pages: PageServer) -> None:
-    result = await TitleFetcher({"127.0.0.1"}).fetch_title(pages.url("/loop/0"))
+    result = await TitleFetcher({pages.origin}).fetch_title(pages.url("/loop/0"))
     assert result.title is None
     assert "redirects too many times" in (result.reason or "")
     assert pages.hits == ["/loop/0", "/loop/1", "/loop/2", "/loop/3"]
@@ -171,7 +171,9 @@ async def test_a_name_that_rebinds_to_loopback_is_never_connected_to(
 async def test_a_redirect_to_a_name_that_rebinds_is_refused_at_connect(pages: PageServer) -> None:
     resolver, asked = rebinding("rebind.test", "127.0.0.1")
     pages.redirect_target = f"http://rebind.test:{pages.port}/post"
-    result = await TitleFetcher({"127.0.0.1"}, resolver=resolver).fetch_title(pages.url("/to-evil"))
+    result = await TitleFetcher({pages.origin}, resolver=resolver).fetch_title(
+        pages.url("/to-evil")
+    )
     assert result.title is None
     assert "private or local" in (result.reason or "")
     assert len(asked) == 2
@@ -181,7 +183,9 @@ async def test_a_redirect_to_a_name_that_rebinds_is_refused_at_connect(pages: Pa
 async def test_an_allowed_internal_name_is_fetched_through_the_guarded_connection(
     pages: PageServer,
 ) -> None:
-    fetcher = TitleFetcher({"wiki.test"}, resolver=resolver_from({"wiki.test": ["127.0.0.1"]}))
+    fetcher = TitleFetcher(
+        {f"wiki.test:{pages.port}"}, resolver=resolver_from({"wiki.test": ["127.0.0.1"]})
+    )
     result = await fetcher.fetch_title(f"http://wiki.test:{pages.port}/post")
     assert result.title == "Canary releases, explained & compared"
     assert pages.hits == ["/post"]
@@ -193,7 +197,7 @@ async def test_an_allowed_internal_name_is_fetched_through_the_guarded_connectio
 async def test_the_guarded_backend_refuses_non_public_addresses(
     pages: PageServer, host: str
 ) -> None:
-    backend = GuardedBackend(lambda _host: False, resolver_from(PRIVATE_NAMES))
+    backend = GuardedBackend(lambda _host, _port: False, resolver_from(PRIVATE_NAMES))
     with pytest.raises(AddressRefused):
         await backend.connect_tcp(host, pages.port)
     with pytest.raises(AddressRefused):
@@ -224,7 +228,9 @@ class RecordingBackend(httpcore.AsyncNetworkBackend):
 
 async def test_https_connects_to_the_checked_address_and_verifies_the_name() -> None:
     recorder = RecordingBackend()
-    backend = GuardedBackend(lambda _host: False, resolver_from(PRIVATE_NAMES), inner=recorder)
+    backend = GuardedBackend(
+        lambda _host, _port: False, resolver_from(PRIVATE_NAMES), inner=recorder
+    )
     async with httpx.AsyncClient(transport=GuardedTransport(backend)) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get("https://public.test/post")
@@ -263,7 +269,7 @@ async def test_a_closed_port_could_not_be_reached() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = await TitleFetcher({"127.0.0.1"}).fetch_title(f"http://127.0.0.1:{port}/")
+    result = await TitleFetcher({f"127.0.0.1:{port}"}).fetch_title(f"http://127.0.0.1:{port}/")
     assert result.reason == "the page could not be reached"
 
 
@@ -276,25 +282,25 @@ async def test_a_port_out_of_range_is_refused() -> None:
 
 
 async def test_reads_at_most_512_kib(pages: PageServer) -> None:
-    result = await TitleFetcher({"127.0.0.1"}).fetch_title(pages.url("/big"))
+    result = await TitleFetcher({pages.origin}).fetch_title(pages.url("/big"))
     assert result.title is None
     assert result.reason == "the page has no title"
 
 
 async def test_only_html_is_read(pages: PageServer) -> None:
-    result = await TitleFetcher({"127.0.0.1"}).fetch_title(pages.url("/json"))
+    result = await TitleFetcher({pages.origin}).fetch_title(pages.url("/json"))
     assert result.title is None
     assert result.reason == "the link is not an HTML page"
 
 
 async def test_http_errors_give_no_title(pages: PageServer) -> None:
-    result = await TitleFetcher({"127.0.0.1"}).fetch_title(pages.url("/missing"))
+    result = await TitleFetcher({pages.origin}).fetch_title(pages.url("/missing"))
     assert result.title is None
     assert "404" in (result.reason or "")
 
 
 async def test_a_slow_page_times_out(pages: PageServer) -> None:
-    result = await TitleFetcher({"127.0.0.1"}, timeout=0.2).fetch_title(pages.url("/slow"))
+    result = await TitleFetcher({pages.origin}, timeout=0.2).fetch_title(pages.url("/slow"))
     assert result.title is None
     assert result.reason == "the page took too long to answer"
 

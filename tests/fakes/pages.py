@@ -23,6 +23,11 @@ class PageServer:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
+    @property
+    def origin(self) -> str:
+        """The allow-list entry (host:port) for this server."""
+        return f"127.0.0.1:{self.port}"
+
     async def __aenter__(self) -> PageServer:
         app = web.Application()
         app.router.add_get("/post", self._post)
