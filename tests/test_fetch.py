@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import socket
+import tracemalloc
 from collections.abc import AsyncIterator
 from typing import Any
 
+import brotli
 import httpcore
 import httpx
 import pytest
 
 from bot.fetch import (
+    MAX_BYTES,
+    USER_AGENT,
     AddressRefused,
     GuardedBackend,
     GuardedTransport,
     Resolver,
     TitleFetcher,
     extract_title,
+    read_capped,
 )
-from tests.fakes.pages import PageServer, resolver_from
+from tests.fakes.pages import PageServer, bomb, resolver_from, zstd_module
 
 PRIVATE_NAMES = {
     "evil.test": ["10.0.0.5"],
@@ -319,3 +326,96 @@ def test_extract_title_decodes_entities_and_meta_charset() -> None:
     assert extract_title(body) == "Café"
     assert extract_title(b"<html>no title</html>") is None
     assert extract_title(b"<title>  </title>") is None
+
+
+# ------------------------------------------------------------------ decompression bombs (C)
+
+ENCODINGS = ["gzip", "deflate", "raw-deflate", "br", "zstd"]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+async def test_a_bomb_is_read_only_up_to_the_cap(pages: PageServer, encoding: str) -> None:
+    async with TitleFetcher({pages.origin}) as fetcher:
+        async with fetcher.open("GET", pages.url(f"/bomb/{encoding}")) as response:
+            body, cut = await read_capped(response, MAX_BYTES)
+        assert (len(body), cut) == (MAX_BYTES, True)
+        assert body.startswith(b"<!doctype html>") and body.endswith(b"\0" * 1024)
+        result = await fetcher.fetch_title(pages.url(f"/bomb/{encoding}"))
+        assert result.reason == "the page has no title"
+        titled = await fetcher.fetch_title(pages.url(f"/bomb/{encoding}?titled=1"))
+        assert titled.title == "Zero day"
+
+
+async def test_six_bombs_at_once_stay_within_20_mb(pages: PageServer) -> None:
+    for encoding in ENCODINGS:
+        bomb(encoding)  # built before measuring: the server's bodies are not the client's cost
+    urls = [pages.url(f"/bomb/{e}") for e in ["gzip", "gzip", "deflate", "br", "zstd", "gzip"]]
+    async with TitleFetcher({pages.origin}, concurrency=6) as fetcher:
+        await fetcher.fetch_title(pages.url("/post"))  # warm up imports, pool and server
+        tracemalloc.start()
+        try:
+            idle, _ = tracemalloc.get_traced_memory()
+            tracemalloc.reset_peak()
+            results = await asyncio.gather(*(fetcher.fetch_title(u) for u in urls))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert [r.reason for r in results] == ["the page has no title"] * 6
+    grown = (peak - idle) / 1e6
+    print(f"six 100 MB bombs at once: traced peak +{grown:.1f} MB over idle")
+    assert grown < 20, f"peak grew by {grown:.1f} MB"
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data)
+
+
+async def test_layered_and_multi_member_encodings_are_decoded(pages: PageServer) -> None:
+    page = b"<html><title>Layered</title></html>"
+    async with TitleFetcher({pages.origin}) as fetcher:
+        pages.encoded = brotli.compress(_gzip(page))  # gzip applied first, then br
+        result = await fetcher.fetch_title(pages.url("/encoded?encoding=gzip,%20br"))
+        assert result.title == "Layered"
+        pages.encoded = _gzip(page[:14]) + _gzip(page[14:])  # two gzip members
+        result = await fetcher.fetch_title(pages.url("/encoded?encoding=gzip"))
+        assert result.title == "Layered"
+        pages.encoded = zstd_module().compress(page[:10]) + zstd_module().compress(
+            page[10:]
+        )  # two zstd frames
+        result = await fetcher.fetch_title(pages.url("/encoded?encoding=zstd"))
+        assert result.title == "Layered"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body", "reason"),
+    [
+        ("compress", b"x", "the page uses an unsupported encoding (compress)"),
+        ("gzip, gzip, gzip", b"x", "the page is compressed too many times"),
+        ("gzip", b"not gzip at all", "the page's compressed content is damaged"),
+        ("br", b"not brotli at all", "the page's compressed content is damaged"),
+        ("zstd", b"not zstd at all", "the page's compressed content is damaged"),
+    ],
+)
+async def test_bad_encodings_give_a_reason(
+    pages: PageServer, encoding: str, body: bytes, reason: str
+) -> None:
+    pages.encoded = body
+    async with TitleFetcher({pages.origin}) as fetcher:
+        result = await fetcher.fetch_title(pages.url(f"/encoded?encoding={encoding}"))
+    assert result.reason == reason
+
+
+async def test_the_fetcher_advertises_only_what_it_can_decode_boundedly() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, html="<title>t</title>")
+
+    async with TitleFetcher(
+        transport=httpx.MockTransport(handler), resolver=resolver_from(PRIVATE_NAMES)
+    ) as fetcher:
+        await fetcher.fetch_title("https://public.test/")
+    assert seen[0].headers["accept-encoding"] == "gzip, deflate, br, zstd"
+    assert seen[0].headers["user-agent"] == USER_AGENT
+    assert USER_AGENT.startswith("mlops-bot/") and "(+https://" in USER_AGENT

@@ -3,11 +3,50 @@
 from __future__ import annotations
 
 import asyncio
+import zlib
+from functools import cache
 from typing import Any
 
 from aiohttp import web
 
 BIG = 2 * 1024 * 1024
+BOMB = 100 * 1024 * 1024  # decoded size of every /bomb page: 100 MB of zeros
+BOMB_HEAD = b"<!doctype html><html><head><title>Zero day</title></head><body>"
+
+
+def _zeros(total: int, prefix: bytes = b"") -> Any:
+    yield prefix
+    block = bytes(1024 * 1024)
+    for _ in range(total // len(block)):
+        yield block
+
+
+def zstd_module() -> Any:
+    """compression.zstd on Python 3.14+, else the backports.zstd the project depends on."""
+    try:
+        from compression import zstd  # type: ignore[import-not-found]
+    except ImportError:
+        from backports import zstd  # type: ignore[no-redef]
+    return zstd
+
+
+@cache
+def bomb(encoding: str, titled: bool = False) -> bytes:
+    """100 MB of zeros (after a title if `titled`), compressed with `encoding`; built once."""
+    parts = _zeros(BOMB, BOMB_HEAD if titled else b"<!doctype html><html><body>")
+    if encoding in ("gzip", "deflate", "raw-deflate"):
+        wbits = {"gzip": 31, "deflate": 15, "raw-deflate": -15}[encoding]
+        z = zlib.compressobj(9, zlib.DEFLATED, wbits)
+        return b"".join(z.compress(p) for p in parts) + z.flush()
+    if encoding == "br":
+        import brotli
+
+        c = brotli.Compressor(quality=5)
+        return b"".join(c.process(p) for p in parts) + c.finish()
+    if encoding == "zstd":
+        c = zstd_module().ZstdCompressor(level=3)
+        return b"".join(c.compress(p) for p in parts) + c.flush()
+    raise ValueError(encoding)
 
 
 class PageServer:
@@ -16,6 +55,7 @@ class PageServer:
     def __init__(self) -> None:
         self.hits: list[str] = []
         self.redirect_target = "http://evil.test/"
+        self.encoded = b""
         self._runner: web.AppRunner | None = None
         self._never = asyncio.Event()
         self.port = 0
@@ -41,6 +81,8 @@ class PageServer:
         app.router.add_get("/slow", self._slow)
         app.router.add_get("/missing", self._missing)
         app.router.add_get("/latin1", self._latin1)
+        app.router.add_get("/bomb/{encoding}", self._bomb)
+        app.router.add_get("/encoded", self._encoded)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -120,6 +162,27 @@ class PageServer:
         self._hit(request)
         body = "<html><head><title>Caf\xe9 ML</title></head></html>".encode("latin-1")
         return web.Response(body=body, headers={"Content-Type": "text/html; charset=iso-8859-1"})
+
+    async def _bomb(self, request: web.Request) -> web.Response:
+        """A compression bomb; `?titled=1` puts a title before the zeros."""
+        self._hit(request)
+        encoding = request.match_info["encoding"]
+        body = bomb(encoding, titled=request.query.get("titled") == "1")
+        header = "deflate" if encoding == "raw-deflate" else encoding
+        return web.Response(
+            body=body, headers={"Content-Type": "text/html", "Content-Encoding": header}
+        )
+
+    async def _encoded(self, request: web.Request) -> web.Response:
+        """`?encoding=...` sends exactly the body set in `self.encoded` with that header."""
+        self._hit(request)
+        return web.Response(
+            body=self.encoded,
+            headers={
+                "Content-Type": "text/html",
+                "Content-Encoding": request.query.get("encoding", "identity"),
+            },
+        )
 
 
 def resolver_from(table: dict[str, list[str]]) -> Any:
