@@ -575,6 +575,11 @@ class SafeFetcher:
         await self._client.aclose()
 
     @property
+    def client(self) -> httpx.AsyncClient:
+        """The one client every request goes through (the link checker uses it too)."""
+        return self._client
+
+    @property
     def closed(self) -> bool:
         return self._client.is_closed
 

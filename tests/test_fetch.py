@@ -14,6 +14,7 @@ import httpcore
 import httpx
 import pytest
 
+from bot.core.addresses import parse_allow_entries, refusal_reason
 from bot.fetch import (
     MAX_BYTES,
     USER_AGENT,
@@ -21,6 +22,7 @@ from bot.fetch import (
     GuardedBackend,
     GuardedTransport,
     Resolver,
+    SafeFetcher,
     TitleFetcher,
     extract_title,
     read_capped,
@@ -419,3 +421,245 @@ async def test_the_fetcher_advertises_only_what_it_can_decode_boundedly() -> Non
     assert seen[0].headers["accept-encoding"] == "gzip, deflate, br, zstd"
     assert seen[0].headers["user-agent"] == USER_AGENT
     assert USER_AGENT.startswith("mlops-bot/") and "(+https://" in USER_AGENT
+
+
+# ------------------------------------------------------------------ one long-lived client (A)
+
+
+async def test_one_client_for_the_fetchers_lifetime(pages: PageServer) -> None:
+    async with TitleFetcher({pages.origin}) as fetcher:
+        client = fetcher.client
+        first = await fetcher.fetch_title(pages.url("/post"))
+        second = await fetcher.fetch_title(pages.url("/other"))
+        assert (first.title, second.title) == (
+            "Canary releases, explained & compared",
+            "Another post",
+        )
+        assert fetcher.client is client
+        assert pages.peers[0] == pages.peers[1]  # the second fetch reused the pooled connection
+    assert fetcher.closed
+    with pytest.raises(RuntimeError):
+        await fetcher.fetch_title(pages.url("/post"))
+
+
+async def test_aclose_closes_the_client(pages: PageServer) -> None:
+    fetcher = TitleFetcher({pages.origin})
+    await fetcher.fetch_title(pages.url("/post"))
+    assert not fetcher.closed
+    await fetcher.aclose()
+    assert fetcher.closed
+
+
+async def test_at_most_four_fetches_at_once(pages: PageServer) -> None:
+    async with TitleFetcher({pages.origin}) as fetcher:
+        results = await asyncio.gather(
+            *(fetcher.fetch_title(pages.url("/wait")) for _ in range(10))
+        )
+    assert {r.title for r in results} == {"Waited"}
+    assert pages.max_in_flight == 4
+
+
+def test_safe_fetcher_is_the_title_fetcher() -> None:
+    assert TitleFetcher is SafeFetcher
+
+
+# ------------------------------------------------------------------ allow-list host AND port (B)
+
+
+def test_allow_entries_name_a_host_and_port() -> None:
+    assert parse_allow_entries(
+        ["localhost:8080", " [::1]:8080 ", "http://Wiki.Test:9000", "https://docs.test", "", "nas"]
+    ) == {
+        ("localhost", 8080),
+        ("::1", 8080),
+        ("wiki.test", 9000),
+        ("docs.test", 443),
+        ("nas", 80),
+        ("nas", 443),
+    }
+    assert parse_allow_entries(["http://localhost", "::1", "ｗｉｋｉ．ｔｅｓｔ:81"]) == {
+        ("localhost", 80),
+        ("::1", 80),
+        ("::1", 443),
+        ("wiki.test", 81),
+    }
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "http://wiki.test/path",
+        "ftp://wiki.test",
+        "user@wiki.test:80",
+        "wiki.test:99999",
+        "wiki.test:0",
+        "wiki.test:abc",
+        "127.1:80",
+        "http://wiki.test?x=1",
+        "[::1",
+        "a..b:80",
+    ],
+)
+def test_bad_allow_entries_are_errors(entry: str) -> None:
+    with pytest.raises(ValueError, match="MLOPS_FETCH_ALLOW_HOSTS"):
+        parse_allow_entries([entry])
+
+
+async def test_a_bare_host_entry_opens_only_the_default_ports(pages: PageServer) -> None:
+    async with TitleFetcher({"127.0.0.1"}) as fetcher:
+        result = await fetcher.fetch_title(pages.url("/post"))
+    assert "private or local" in (result.reason or "")
+    assert pages.hits == []
+
+
+async def test_another_port_of_an_allowed_host_is_refused(pages: PageServer) -> None:
+    async with PageServer() as other, TitleFetcher({pages.origin}) as fetcher:
+        result = await fetcher.fetch_title(other.url("/post"))
+        assert "private or local" in (result.reason or "")
+        assert other.hits == []
+
+
+async def test_a_redirect_to_another_port_of_the_allowed_host_is_refused(pages: PageServer) -> None:
+    async with PageServer() as other, TitleFetcher({pages.origin}) as fetcher:
+        pages.redirect_target = other.url("/post")
+        result = await fetcher.fetch_title(pages.url("/to-evil"))
+        assert "private or local" in (result.reason or "")
+        assert (pages.hits, other.hits) == (["/to-evil"], [])
+
+
+async def test_a_redirect_between_allowed_origins_is_followed(pages: PageServer) -> None:
+    async with PageServer() as other:
+        fetcher = TitleFetcher({pages.origin, f"http://127.0.0.1:{other.port}"})
+        async with fetcher:
+            pages.redirect_target = other.url("/post")
+            result = await fetcher.fetch_title(pages.url("/to-evil"))
+        assert result.title == "Canary releases, explained & compared"
+        assert other.hits == ["/post"]
+
+
+async def test_a_fullwidth_spelling_of_an_allowed_origin_is_fetched_as_ascii(
+    pages: PageServer,
+) -> None:
+    async with TitleFetcher({pages.origin}) as fetcher:
+        result = await fetcher.fetch_title(f"http://１２７．０．０．１:{pages.port}/post")
+    assert result.title == "Canary releases, explained & compared"
+
+
+# ------------------------------------------------------------------ refused before DNS (D)
+
+NON_CANONICAL_URLS = [
+    "http://127.1/",
+    "http://2130706433/",
+    "http://0x7f000001/",
+    "http://0x7F.0.0.1/",
+    "http://0177.0.0.1/",
+    "http://127.0.0.01/",
+    "http://127.000.000.001/",
+    "http://0/",
+    "http://1.2.3/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[::ffff:8.8.8.8]/",  # mapped, even if public: spell it as IPv4
+    "http://[::127.0.0.1]/",
+]
+LOCAL_URLS = [
+    "http://１２７．０．０．１/",
+    "http://127。0。0。1/",
+    "http://127.0.0.1./",
+    "http://[::1]/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://intranet/",
+    "http://localhost/",
+    "http://LOCALHOST./",
+    "http://ｌｏｃａｌｈｏｓｔ/",
+    "http://printer.local/",
+    "http://db.internal/",
+    "http://app.localhost/",
+    "http://nas.lan/",
+    "http://router.home.arpa/",
+    "http://wiki.corp/",
+    "http://ｗｉｋｉ．ｃｏｒｐ/",
+    "http://wiki.CORP./",
+]
+INVALID_URLS = [
+    "http://%31%32%37.0.0.1/",
+    "http://[fe80::1%25eth0]/",
+    "http://public.test:８０/",
+    "http://a..b/",
+    "http://user:pw@public.test/",
+    "ftp://public.test/",
+    "http://public.test:99999/",
+]
+
+
+@pytest.mark.parametrize("url", NON_CANONICAL_URLS)
+def test_non_canonical_addresses_are_refused(url: str) -> None:
+    assert refusal_reason(url) == "the link spells its address in a non-standard way"
+
+
+@pytest.mark.parametrize("url", LOCAL_URLS)
+def test_local_addresses_and_names_are_refused(url: str) -> None:
+    assert "private or local" in (refusal_reason(url) or "")
+
+
+@pytest.mark.parametrize("url", INVALID_URLS)
+def test_unusable_urls_are_refused(url: str) -> None:
+    assert refusal_reason(url) is not None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/a?b#c",
+        "http://ｅｘａｍｐｌｅ．ｃｏｍ/",
+        "https://bücher.de/",
+        "http://93.184.216.34/",
+        "http://[2606:2800:220:1:248:1893:25c8:1946]/",
+        "https://EXAMPLE.com.:443/",
+        "http://0x7f.example.com/",
+    ],
+)
+def test_public_urls_pass_the_pure_check(url: str) -> None:
+    assert refusal_reason(url) is None
+
+
+def test_the_pure_check_honours_the_allow_list() -> None:
+    allowed = parse_allow_entries(["localhost:8080", "intranet", "[::1]:9000"])
+    assert refusal_reason("http://localhost:8080/x", allowed) is None
+    assert refusal_reason("http://ＬＯＣＡＬＨＯＳＴ:8080/x", allowed) is None
+    assert refusal_reason("http://localhost:8081/x", allowed) is not None
+    assert refusal_reason("http://intranet/", allowed) is None
+    assert refusal_reason("https://intranet/", allowed) is None
+    assert refusal_reason("http://intranet:8080/", allowed) is not None
+    assert refusal_reason("http://[::1]:9000/", allowed) is None
+    assert refusal_reason("http://127.1:8080/", parse_allow_entries(["127.0.0.1:8080"])) is not None
+
+
+@pytest.mark.parametrize("url", NON_CANONICAL_URLS + LOCAL_URLS + INVALID_URLS)
+async def test_refused_spellings_never_reach_dns_or_the_network(url: str) -> None:
+    asked: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["93.184.216.34"]
+
+    transport, seen = recording_transport()
+    async with TitleFetcher(transport=transport, resolver=resolver) as fetcher:
+        result = await fetcher.fetch_title(url)
+    assert result.title is None and result.reason
+    assert (asked, seen) == ([], [])
+
+
+async def test_a_redirect_to_a_non_canonical_address_is_refused_before_dns(
+    pages: PageServer,
+) -> None:
+    asked: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    pages.redirect_target = f"http://2130706433:{pages.port}/post"
+    async with TitleFetcher({pages.origin}, resolver=resolver) as fetcher:
+        result = await fetcher.fetch_title(pages.url("/to-evil"))
+    assert result.reason == "the link spells its address in a non-standard way"
+    assert (asked, pages.hits) == ([], ["/to-evil"])

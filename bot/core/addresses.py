@@ -258,7 +258,9 @@ def parse_allow_entries(entries: Iterable[str]) -> AllowList:
                     raise ValueError
                 ports = (_split_port(parts.scheme.lower(), parts.netloc, port),)
             else:
-                ports = (_split_port("http", parts.netloc, port),) if port else (80, 443)
+                ports = (
+                    (_split_port("http", parts.netloc, port),) if port is not None else (80, 443)
+                )
             host = normalise_host(parts.hostname)
             if ":" not in host and canonical_ipv4(host) is False:
                 raise ValueError

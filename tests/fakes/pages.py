@@ -56,6 +56,9 @@ class PageServer:
         self.hits: list[str] = []
         self.redirect_target = "http://evil.test/"
         self.encoded = b""
+        self.peers: list[Any] = []  # the client address of each hit: same address = reused
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._runner: web.AppRunner | None = None
         self._never = asyncio.Event()
         self.port = 0
@@ -83,6 +86,7 @@ class PageServer:
         app.router.add_get("/latin1", self._latin1)
         app.router.add_get("/bomb/{encoding}", self._bomb)
         app.router.add_get("/encoded", self._encoded)
+        app.router.add_get("/wait", self._wait)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -97,6 +101,8 @@ class PageServer:
 
     def _hit(self, request: web.Request) -> None:
         self.hits.append(request.path)
+        transport = request.transport
+        self.peers.append(transport.get_extra_info("peername") if transport else None)
 
     @staticmethod
     def _html(title: str, extra: str = "") -> web.Response:
@@ -172,6 +178,17 @@ class PageServer:
         return web.Response(
             body=body, headers={"Content-Type": "text/html", "Content-Encoding": header}
         )
+
+    async def _wait(self, request: web.Request) -> web.Response:
+        """A page that takes 50 ms, counting how many requests are in flight at once."""
+        self._hit(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.05)
+        finally:
+            self.in_flight -= 1
+        return self._html("Waited")
 
     async def _encoded(self, request: web.Request) -> web.Response:
         """`?encoding=...` sends exactly the body set in `self.encoded` with that header."""
