@@ -660,7 +660,10 @@ class SafeFetcher:
 
     def next_hop(self, current: str, response: httpx.Response) -> str:
         """The absolute URL a redirect points to; Refused if none or not http(s)."""
-        location = response.headers.get("location")
+        return self.next_hop_to(current, response.headers.get("location"))
+
+    def next_hop_to(self, current: str, location: str | None) -> str:
+        """The absolute URL of a redirect's Location; Refused if none or not http(s)."""
         if not location:
             raise _Refused("the page redirects nowhere")
         target = urljoin(current, location.strip())

@@ -37,7 +37,9 @@ class LinkResult:
     url: str
     status: int | None  # the final HTTP status, None if no response was had
     outcome: Outcome
-    final_url: str | None = None  # the URL that gave the final response
+    final_url: str | None = (
+        None  # the last URL requested (after redirects); None if the first failed
+    )
     permanent_redirect: bool = False  # at least one redirect, and every hop was 301/308
     error: str | None = None  # a short reason when the outcome is not ok
 

@@ -211,3 +211,105 @@ def resolver_from(table: dict[str, list[str]]) -> Any:
         return list(table[host])
 
     return resolve
+
+
+class LinkServer:
+    """Loopback pages for the link checker: `async with LinkServer() as site:`.
+
+    Records (method, path, User-Agent, loop time) of every request, and how many were in
+    flight at once. `flaky_failures` is how many more times /flaky answers 500 before 200.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, str, float]] = []
+        self.flaky_failures = 1
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._never = asyncio.Event()
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    @property
+    def origin(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def seen(self) -> list[tuple[str, str]]:
+        return [(method, path) for method, path, _ua, _t in self.requests]
+
+    async def __aenter__(self) -> LinkServer:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._never.set()
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        loop = asyncio.get_running_loop()
+        ua = request.headers.get("User-Agent", "")
+        self.requests.append((request.method, request.path, ua, loop.time()))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
+        path, head = request.path, request.method == "HEAD"
+        moves = {
+            "/p301": (301, "/p308"),
+            "/p308": (308, "/ok"),
+            "/mixed": (301, "/temp"),
+            "/temp": (302, "/ok"),
+            "/to-private": (301, "http://10.0.0.5/"),
+            "/to-ftp": (301, "ftp://example.com/"),
+        }
+        if path in moves:
+            status, location = moves[path]
+            return web.Response(status=status, headers={"Location": location})
+        if path.startswith("/loop/"):
+            n = int(path.rsplit("/", 1)[1])
+            return web.Response(status=302, headers={"Location": f"/loop/{n + 1}"})
+        if path in ("/gone404", "/gone410", "/busy429", "/error503"):
+            return web.Response(status=int(path[-3:]), text="no")
+        if path == "/flaky":
+            if self.flaky_failures > 0:
+                self.flaky_failures -= 1
+                return web.Response(status=500, text="oops")
+            return web.Response(text="fine")
+        if path == "/hang":
+            await self._never.wait()
+            return web.Response(text="too late")
+        if path in ("/nohead", "/forbidhead", "/nohead-big"):
+            if head:
+                return web.Response(status=405 if path != "/forbidhead" else 403)
+            if path == "/nohead-big":
+                return await self._endless(request)
+            return web.Response(text="GET works")
+        if path in ("/ok", "/wait"):
+            if path == "/wait":
+                await asyncio.sleep(0.05)
+            return web.Response(text="ok", content_type="text/html")
+        return web.Response(status=404, text="unknown")
+
+    async def _endless(self, request: web.Request) -> web.StreamResponse:
+        """A body that never ends: a checker reading past the headers would hang."""
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        await response.prepare(request)
+        try:
+            while not self._never.is_set():
+                await response.write(b"\0" * 65536)
+        except (ConnectionResetError, RuntimeError):
+            pass
+        return response
