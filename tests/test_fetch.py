@@ -43,6 +43,22 @@ PRIVATE_NAMES = {
 }
 
 
+@pytest.fixture(autouse=True)
+async def _close_fetchers(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """Close every fetcher a test built: a long-lived fetcher keeps pooled connections open."""
+    built: list[SafeFetcher] = []
+    real_init = SafeFetcher.__init__
+
+    def init(self: SafeFetcher, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        built.append(self)
+
+    monkeypatch.setattr(SafeFetcher, "__init__", init)
+    yield
+    for fetcher in built:
+        await fetcher.aclose()
+
+
 @pytest.fixture
 async def pages() -> AsyncIterator[PageServer]:
     async with PageServer() as server:
