@@ -30,14 +30,35 @@ def zstd_module() -> Any:
     return zstd
 
 
+def _deflate_bomb(prefix: bytes, encoding: str) -> bytes:
+    """prefix + BOMB zeros, deflated in ~20 ms: after a full flush the compressor's state is
+    reset, so every 1 MiB of zeros compresses to the same bytes; the checksum is added by hand."""
+    wbits = {"gzip": 31, "deflate": 15, "raw-deflate": -15}[encoding]
+    z = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    block = bytes(1024 * 1024)
+    head = z.compress(prefix) + z.flush(zlib.Z_FULL_FLUSH)
+    one = z.compress(block) + z.flush(zlib.Z_FULL_FLUSH)
+    tail = z.flush(zlib.Z_FINISH)  # the last (empty) block, then the real trailer
+    trailer_size = {"gzip": 8, "deflate": 4, "raw-deflate": 0}[encoding]
+    last = tail[: len(tail) - trailer_size]
+    crc, adler = zlib.crc32(prefix), zlib.adler32(prefix)
+    for _ in range(BOMB // len(block)):
+        crc, adler = zlib.crc32(block, crc), zlib.adler32(block, adler)
+    size = len(prefix) + BOMB
+    trailer = {
+        "gzip": crc.to_bytes(4, "little") + (size % 2**32).to_bytes(4, "little"),
+        "deflate": adler.to_bytes(4, "big"),
+        "raw-deflate": b"",
+    }[encoding]
+    return head + one * (BOMB // len(block)) + last + trailer
+
+
 @cache
 def bomb(encoding: str, titled: bool = False) -> bytes:
     """100 MB of zeros (after a title if `titled`), compressed with `encoding`; built once."""
     parts = _zeros(BOMB, BOMB_HEAD if titled else b"<!doctype html><html><body>")
     if encoding in ("gzip", "deflate", "raw-deflate"):
-        wbits = {"gzip": 31, "deflate": 15, "raw-deflate": -15}[encoding]
-        z = zlib.compressobj(9, zlib.DEFLATED, wbits)
-        return b"".join(z.compress(p) for p in parts) + z.flush()
+        return _deflate_bomb(BOMB_HEAD if titled else b"<!doctype html><html><body>", encoding)
     if encoding == "br":
         import brotli
 
