@@ -313,7 +313,8 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
 class _Decoder(Protocol):
     def feed(self, data: bytes) -> Iterator[bytes]:
-        """Decoded output for `data`, lazily, in pieces of at most DECODE_CHUNK bytes.
+        """Decoded output for `data`, lazily, in pieces of about DECODE_CHUNK bytes at most
+        (Brotli may overshoot by one buffer block).
 
         `feed(b"")` drains output still held inside the decoder."""
         ...
@@ -332,21 +333,33 @@ class _Zlib:
         self._gzip = gzip
         self._wbits = 16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS
         self._d = zlib.decompressobj(self._wbits)
-        self._started = False
+        self._head: bytes | None = None if gzip else b""  # deflate: bytes until we know which
+
+    def _choose(self, data: bytes, final: bool) -> bytes | None:
+        """For deflate, wait for the 2-byte zlib header, then pick zlib or raw deflate."""
+        assert self._head is not None
+        head = self._head + data
+        if len(head) < 2 and not final:
+            self._head = head
+            return None
+        cmf_flg = int.from_bytes(head[:2], "big") if len(head) >= 2 else 1
+        if not (head[0] & 0x0F == 8 and cmf_flg % 31 == 0):
+            self._wbits = -zlib.MAX_WBITS
+            self._d = zlib.decompressobj(self._wbits)
+        self._head = None
+        return head
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        buf = data
+        buf: bytes | None = data
+        if self._head is not None:
+            buf = self._choose(data, final=not data)
+            if not buf:
+                return
         while True:
             try:
                 out = self._d.decompress(buf, DECODE_CHUNK)
             except zlib.error:
-                if self._gzip or self._started:
-                    raise UndecodableBody("the page's compressed content is damaged") from None
-                self._wbits = -zlib.MAX_WBITS  # raw deflate, no zlib header
-                self._d = zlib.decompressobj(self._wbits)
-                self._started = True
-                continue
-            self._started = True
+                raise UndecodableBody("the page's compressed content is damaged") from None
             buf = self._d.unconsumed_tail
             if out:
                 yield out
@@ -373,7 +386,9 @@ class _Brotli:
             out = self._d.process(data, output_buffer_limit=DECODE_CHUNK)
             if out:
                 yield out
-            while not self._d.can_accept_more_data() and not self._d.is_finished():
+            # Drain until it has nothing more to give (can_accept_more_data() may already be
+            # True while output is still pending).
+            while not self._d.is_finished():
                 out = self._d.process(b"", output_buffer_limit=DECODE_CHUNK)
                 if not out:
                     return

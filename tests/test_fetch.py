@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import random
 import socket
 import tracemalloc
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,9 +18,11 @@ import pytest
 
 from bot.core.addresses import parse_allow_entries, refusal_reason
 from bot.fetch import (
+    DECODE_CHUNK,
     MAX_BYTES,
     USER_AGENT,
     AddressRefused,
+    BodyDecoder,
     GuardedBackend,
     GuardedTransport,
     Resolver,
@@ -679,3 +683,38 @@ async def test_a_redirect_to_a_non_canonical_address_is_refused_before_dns(
         result = await fetcher.fetch_title(pages.url("/to-evil"))
     assert result.reason == "the link spells its address in a non-standard way"
     assert (asked, pages.hits) == ([], ["/to-evil"])
+
+
+def _compress(encoding: str, data: bytes) -> bytes:
+    if encoding == "gzip":
+        return gzip.compress(data)
+    if encoding == "deflate":
+        return zlib.compress(data)
+    if encoding == "raw-deflate":
+        z = zlib.compressobj(6, zlib.DEFLATED, -15)
+        return z.compress(data) + z.flush()
+    if encoding == "br":
+        return brotli.compress(data)
+    return zstd_module().compress(data)
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("feed", [1, 997, 65536, 10**7])
+def test_the_bounded_decoders_lose_nothing(encoding: str, feed: int) -> None:
+    rng = random.Random(encoding)
+    data = b"".join(
+        rng.randbytes(rng.randrange(1, 5000)) + bytes(rng.randrange(1, 200_000)) for _ in range(8)
+    )[: 3 * DECODE_CHUNK + 123]
+    packed = _compress(encoding, data)
+    if feed == 1:
+        packed, data = packed[:4000], None  # byte by byte is slow: just a prefix, no crash
+    decoder = BodyDecoder("deflate" if encoding == "raw-deflate" else encoding)
+    out = bytearray()
+    for start in range(0, len(packed), feed):
+        for piece in decoder.feed(packed[start : start + feed]):
+            assert len(piece) <= 2 * DECODE_CHUNK  # Brotli overshoots by a block
+            out += piece
+    for piece in decoder.finish():
+        out += piece
+    if data is not None:
+        assert bytes(out) == data
