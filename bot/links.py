@@ -22,7 +22,7 @@ import httpx
 
 from bot.core.addresses import split_target
 from bot.core.link_health import LinkResult, LinkState, Outcome, classify_status, next_state
-from bot.fetch import REDIRECTS, USER_AGENT, Refused, SafeFetcher, UnresolvableHost
+from bot.fetch import REDIRECTS, Refused, SafeFetcher, UnresolvableHost
 
 __all__ = [
     "HEAD_REFUSED",
@@ -79,7 +79,7 @@ class LinkChecker:
         self._slots = asyncio.Semaphore(concurrency)
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._last_request: dict[str, float] = {}
-        self._headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+        self._headers = {"Accept": "*/*"}  # the client sends USER_AGENT
 
     async def check_all(self, urls: Sequence[str]) -> list[LinkResult]:
         """One result per URL, in order (a URL given twice is checked once)."""
@@ -104,13 +104,14 @@ class LinkChecker:
 
     async def check(self, url: str) -> LinkResult:
         """Check one link; never raises for network or content problems."""
-        current = url
+        current = tried = url
         status: int | None = None
         hops = 0
         permanent = True
         answered = False
         try:
             for _hop in range(self.fetcher.max_redirects + 1):
+                tried = current
                 status, location = await self._probe(current)
                 answered = True
                 if status in REDIRECTS and location:
@@ -127,23 +128,21 @@ class LinkChecker:
                     permanent_redirect=hops > 0 and permanent,
                     error=None if outcome is Outcome.OK else f"HTTP {status}",
                 )
-            return self._failed(url, status, current, Outcome.TRANSIENT, "too many redirects")
+            return self._failed(url, status, tried, Outcome.TRANSIENT, "too many redirects")
         except UnresolvableHost as exc:
             return self._failed(
-                url, status, current if answered else None, Outcome.DEAD_SIGNAL, str(exc)
+                url, status, tried if answered else None, Outcome.DEAD_SIGNAL, str(exc)
             )
         except Refused as exc:
-            return self._failed(
-                url, status, current if answered else None, Outcome.REFUSED, str(exc)
-            )
+            return self._failed(url, status, tried if answered else None, Outcome.REFUSED, str(exc))
         except (TimeoutError, httpx.TimeoutException):
             return self._failed(
-                url, status, current if answered else None, Outcome.TRANSIENT, "timed out"
+                url, status, tried if answered else None, Outcome.TRANSIENT, "timed out"
             )
         except httpx.InvalidURL:
             return self._failed(url, status, None, Outcome.REFUSED, "not a URL the bot can fetch")
         except (httpx.HTTPError, _Reset) as exc:
-            final = current if answered else None
+            final = tried if answered else None
             if isinstance(exc, httpx.ConnectError) and _connection_refused(exc):
                 return self._failed(url, status, final, Outcome.DEAD_SIGNAL, "connection refused")
             logger.info("link check failed: %s", type(exc).__name__)

@@ -253,3 +253,22 @@ async def test_three_bad_days_make_a_checked_link_dead(
     assert (state.consecutive_failures, state.dead) == (2, False)
     state = next_state(state, await checker.check(site.url("/gone410")), day + timedelta(days=2))
     assert (state.consecutive_failures, state.dead) == (3, True)
+
+
+async def test_too_many_redirects_reports_the_last_url_requested(
+    site: LinkServer, checker: LinkChecker
+) -> None:
+    result = await checker.check(site.url("/loop/0"))
+    assert result.final_url == site.url("/loop/3")
+    assert result.permanent_redirect is False
+
+
+async def test_a_redirect_to_another_scheme_is_refused(
+    site: LinkServer, checker: LinkChecker
+) -> None:
+    result = await checker.check(site.url("/to-ftp"))
+    assert (result.outcome, result.status, result.final_url) == (
+        Outcome.REFUSED,
+        301,
+        site.url("/to-ftp"),
+    )
