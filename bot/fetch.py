@@ -1,11 +1,18 @@
-"""The one httpx gateway: fetch a suggested page's title, safely.
+"""The one httpx gateway: fetch a suggested page's title (or check a link), safely.
 
-Every hop (the first request and at most three redirects) resolves its host and refuses any
-non-public address unless the host is allow-listed (MLOPS_FETCH_ALLOW_HOSTS). The connection
-itself goes through `GuardedBackend`, which resolves the host again, checks every address and
-connects to a checked IP, so a name that re-resolves to an internal address (DNS rebinding) is
-refused before a single byte is sent. The address the connection reached is checked once more
-before the body is read. Reads are bounded: 3 s overall, 512 KiB, HTML only.
+Every hop (the first request and at most three redirects) is first checked without DNS
+(`refusal_reason`: non-canonical IP spellings, internal names, non-public literals), then its
+host is resolved and refused if any address is non-public, unless (host, port) is allow-listed
+(MLOPS_FETCH_ALLOW_HOSTS, see `parse_allow_entries`). The connection itself goes through
+`GuardedBackend`, which resolves the host again, checks every address and connects to a checked
+IP, so a name that re-resolves to an internal address (DNS rebinding) is refused before a single
+byte is sent. The address the connection reached is checked once more before the body is read.
+
+Reads are bounded: 3 s overall, 512 KiB of *decoded* body (every Content-Encoding is decoded
+here, in pieces of at most 64 KiB, so a compression bomb costs no more than the cap), HTML only.
+
+One `SafeFetcher` owns one httpx.AsyncClient (and its connection pool) for its lifetime:
+open it once (`async with SafeFetcher(...) as fetcher:`) and close it with `await aclose()`.
 """
 
 from __future__ import annotations
@@ -15,27 +22,57 @@ import logging
 import re
 import socket
 import ssl
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import cache
 from html import unescape
-from typing import Any
-from urllib.parse import urljoin, urlsplit
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpcore
 import httpx
 
-from bot.core.addresses import is_public, parse_ip
+from bot.core.addresses import (
+    CANT_FETCH,
+    DEFAULT_PORTS,
+    PRIVATE_ADDRESS,
+    AllowList,
+    host_refusal,
+    is_public,
+    normalise_host,
+    parse_allow_entries,
+    parse_ip,
+    split_target,
+)
+
+try:  # optional: br is decoded only if a Brotli with bounded output (>= 1.2) is installed
+    import brotli as _brotli
+except ImportError:  # pragma: no cover - depends on the environment
+    _brotli = None
+
+try:  # Python 3.14+
+    from compression import zstd as _zstd  # type: ignore[import-not-found]
+except ImportError:
+    try:
+        from backports import zstd as _zstd  # type: ignore[no-redef]
+    except ImportError:  # pragma: no cover - depends on the environment
+        _zstd = None
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT = 3.0
 MAX_BYTES = 512 * 1024
 MAX_REDIRECTS = 3
-USER_AGENT = "mlops-bot/0.1 (+link preview for team suggestions)"
+CONCURRENCY = 4
+BOT_URL = "https://github.com/mlops-bot/mlops-bot"
+USER_AGENT = f"mlops-bot/0.2 (+{BOT_URL})"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-PRIVATE_ADDRESS = "the link points to a private or local network address"
+DECODE_CHUNK = 64 * 1024  # the most a decoder hands back at once
+MAX_ENCODINGS = 2  # "gzip, br" is plausible; five layers are an attack
+REDIRECTS = (301, 302, 303, 307, 308)
+UNRESOLVABLE = "the host name could not be resolved"
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -66,6 +103,9 @@ class _Refused(Exception):
     """The fetch must stop; the message is the reason shown to people."""
 
 
+Refused = _Refused
+
+
 class AddressRefused(_Refused):
     """The guarded backend would not connect: the host is, or resolves to, a non-public address."""
 
@@ -73,17 +113,28 @@ class AddressRefused(_Refused):
         super().__init__(reason)
 
 
+class UnresolvableHost(AddressRefused):
+    """DNS has no address for the host (a dead link, not an attack)."""
+
+    def __init__(self, reason: str = UNRESOLVABLE) -> None:
+        super().__init__(reason)
+
+
+class UndecodableBody(_Refused):
+    """The body's Content-Encoding is unknown, too deeply nested or corrupt."""
+
+
 async def addresses_of(host: str, port: int, resolver: Resolver) -> list[str]:
-    """The addresses of `host` (an IP literal is its own), or AddressRefused if there are none."""
+    """The addresses of `host` (an IP literal is its own), or UnresolvableHost if there are none."""
     literal = parse_ip(host)
     if literal is not None:
         return [str(literal)]
     try:
         addresses = await resolver(host, port)
     except OSError:
-        raise AddressRefused("the host name could not be resolved") from None
+        raise UnresolvableHost() from None
     if not addresses:
-        raise AddressRefused("the host name could not be resolved")
+        raise UnresolvableHost()
     return list(dict.fromkeys(addresses))
 
 
@@ -98,14 +149,14 @@ async def public_addresses(host: str, port: int, resolver: Resolver) -> list[str
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Open TCP connections only to addresses checked at connect time (no DNS-rebinding window).
 
-    httpcore hands us the origin's host name; we resolve it ourselves, refuse it unless every
-    address is public (or the host is allow-listed), and connect to an address we just checked.
-    TLS still verifies the name: httpcore takes server_hostname from the origin, not the socket.
+    httpcore hands us the origin's host name and port; we resolve it ourselves, refuse it unless
+    every address is public (or host:port is allow-listed), and connect to an address we just
+    checked. TLS still verifies the name: httpcore takes server_hostname from the origin.
     """
 
     def __init__(
         self,
-        allowed: Callable[[str], bool],
+        allowed: Callable[[str, int], bool],
         resolver: Resolver,
         inner: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
@@ -122,7 +173,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         """Connect to the first reachable checked address of host:port."""
-        if self._allowed(host):  # the operator vouched for this name, whatever it resolves to
+        if self._allowed(host, port):  # the operator vouched for this origin
             targets = await addresses_of(host, port, self._resolver)
         else:
             targets = await public_addresses(host, port, self._resolver)
@@ -135,7 +186,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         if failure is None:  # unreachable: addresses_of never returns an empty list
-            raise AddressRefused("the host name could not be resolved")
+            raise UnresolvableHost()
         raise failure
 
     async def connect_unix_socket(
@@ -213,9 +264,18 @@ def _ssl_context() -> ssl.SSLContext:
 class GuardedTransport(httpx.AsyncBaseTransport):
     """A minimal HTTP/1.1 transport whose connections are opened by a `GuardedBackend`."""
 
-    def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
+    def __init__(
+        self,
+        backend: httpcore.AsyncNetworkBackend,
+        *,
+        max_connections: int = 32,
+        keepalive_expiry: float = 15.0,
+    ) -> None:
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=_ssl_context(),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections // 2,
+            keepalive_expiry=keepalive_expiry,
             http1=True,
             http2=False,
             network_backend=backend,
@@ -248,6 +308,206 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         await self._pool.aclose()
 
 
+# ------------------------------------------------------------------------ bounded decoding
+
+
+class _Decoder(Protocol):
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """Decoded output for `data`, lazily, in pieces of about DECODE_CHUNK bytes at most
+        (Brotli may overshoot by one buffer block).
+
+        `feed(b"")` drains output still held inside the decoder."""
+        ...
+
+
+class _Identity:
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        for start in range(0, len(data), DECODE_CHUNK):
+            yield data[start : start + DECODE_CHUNK]
+
+
+class _Zlib:
+    """gzip (several members allowed) or deflate (zlib-wrapped, or raw as some servers send)."""
+
+    def __init__(self, gzip: bool) -> None:
+        self._gzip = gzip
+        self._wbits = 16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS
+        self._d = zlib.decompressobj(self._wbits)
+        self._head: bytes | None = None if gzip else b""  # deflate: bytes until we know which
+
+    def _choose(self, data: bytes, final: bool) -> bytes | None:
+        """For deflate, wait for the 2-byte zlib header, then pick zlib or raw deflate."""
+        assert self._head is not None
+        head = self._head + data
+        if len(head) < 2 and not final:
+            self._head = head
+            return None
+        cmf_flg = int.from_bytes(head[:2], "big") if len(head) >= 2 else 1
+        if not (head[0] & 0x0F == 8 and cmf_flg % 31 == 0):
+            self._wbits = -zlib.MAX_WBITS
+            self._d = zlib.decompressobj(self._wbits)
+        self._head = None
+        return head
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        buf: bytes | None = data
+        if self._head is not None:
+            buf = self._choose(data, final=not data)
+            if not buf:
+                return
+        while True:
+            try:
+                out = self._d.decompress(buf, DECODE_CHUNK)
+            except zlib.error:
+                raise UndecodableBody("the page's compressed content is damaged") from None
+            buf = self._d.unconsumed_tail
+            if out:
+                yield out
+            if self._d.eof and self._d.unused_data:
+                rest = self._d.unused_data
+                if not self._gzip:
+                    return  # trailing garbage after a deflate stream: ignore it
+                self._d = zlib.decompressobj(self._wbits)  # the next gzip member
+                buf = rest
+                continue
+            if not buf and len(out) < DECODE_CHUNK:
+                return
+
+
+class _Brotli:
+    def __init__(self) -> None:
+        assert _brotli is not None
+        self._d = _brotli.Decompressor()
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        try:
+            if self._d.is_finished():
+                return
+            out = self._d.process(data, output_buffer_limit=DECODE_CHUNK)
+            if out:
+                yield out
+            # Drain until it has nothing more to give (can_accept_more_data() may already be
+            # True while output is still pending).
+            while not self._d.is_finished():
+                out = self._d.process(b"", output_buffer_limit=DECODE_CHUNK)
+                if not out:
+                    return
+                yield out
+        except _brotli.error:
+            raise UndecodableBody("the page's compressed content is damaged") from None
+
+
+class _Zstd:
+    def __init__(self) -> None:
+        assert _zstd is not None
+        self._d = _zstd.ZstdDecompressor()
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        buf = data
+        try:
+            while True:
+                if self._d.eof:
+                    rest = self._d.unused_data + buf
+                    if not rest:
+                        return
+                    self._d = _zstd.ZstdDecompressor()  # the next frame
+                    buf = rest
+                out = self._d.decompress(buf, DECODE_CHUNK)
+                buf = b""
+                if out:
+                    yield out
+                if self._d.eof:
+                    continue
+                if self._d.needs_input:
+                    return
+        except _zstd.ZstdError:
+            raise UndecodableBody("the page's compressed content is damaged") from None
+
+
+def _brotli_bounded() -> bool:
+    return _brotli is not None and hasattr(_brotli.Decompressor(), "can_accept_more_data")
+
+
+_DECODERS: dict[str, Callable[[], _Decoder]] = {
+    "gzip": lambda: _Zlib(gzip=True),
+    "x-gzip": lambda: _Zlib(gzip=True),
+    "deflate": lambda: _Zlib(gzip=False),
+}
+if _brotli_bounded():
+    _DECODERS["br"] = _Brotli
+if _zstd is not None:
+    _DECODERS["zstd"] = _Zstd
+
+ACCEPT_ENCODING = ", ".join(e for e in ("gzip", "deflate", "br", "zstd") if e in _DECODERS)
+
+
+class BodyDecoder:
+    """Decode a body through every Content-Encoding layer, never holding more than a piece."""
+
+    def __init__(self, content_encoding: str | None) -> None:
+        names = [
+            name.strip().lower()
+            for name in (content_encoding or "").split(",")
+            if name.strip() and name.strip().lower() != "identity"
+        ]
+        if len(names) > MAX_ENCODINGS:
+            raise UndecodableBody("the page is compressed too many times")
+        unknown = [name for name in names if name not in _DECODERS]
+        if unknown:
+            raise UndecodableBody(f"the page uses an unsupported encoding ({unknown[0]})")
+        # Encodings are listed in the order applied: undo the last one first.
+        self._layers: list[_Decoder] = [_DECODERS[name]() for name in reversed(names)]
+        if not self._layers:
+            self._layers = [_Identity()]
+
+    def _through(self, start: int, pieces: Iterable[bytes]) -> Iterator[bytes]:
+        for layer in self._layers[start:]:
+            pieces = _pipe(layer, pieces)
+        yield from pieces
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """Decoded pieces of a raw chunk, produced lazily: stop iterating and nothing more is
+        decompressed."""
+        return self._through(0, (data,))
+
+    def finish(self) -> Iterator[bytes]:
+        """Whatever the layers still hold once the raw body has ended."""
+        for index, layer in enumerate(self._layers):
+            yield from self._through(index + 1, layer.feed(b""))
+
+
+def _pipe(layer: _Decoder, pieces: Iterable[bytes]) -> Iterator[bytes]:
+    for piece in pieces:
+        yield from layer.feed(piece)
+
+
+async def read_capped(response: httpx.Response, max_bytes: int) -> tuple[bytes, bool]:
+    """At most `max_bytes` of the decoded body and whether it was cut off there.
+
+    Decoding happens here, a bounded piece at a time, and reading stops as soon as the decoded
+    size reaches the cap, whatever the Content-Encoding: a 100 MB gzip bomb costs ~max_bytes.
+    """
+    if response.is_stream_consumed:  # built in memory (an injected transport): already decoded
+        content = response.content
+        return content[:max_bytes], len(content) > max_bytes
+    decoder = BodyDecoder(response.headers.get("content-encoding"))
+    body = bytearray()
+    raw = 0
+    async for chunk in response.aiter_raw():
+        raw += len(chunk)
+        for piece in decoder.feed(chunk):
+            body += piece
+            if len(body) >= max_bytes:
+                return bytes(body[:max_bytes]), True
+        if raw >= 2 * max_bytes:  # compressed data that decodes to (almost) nothing
+            return bytes(body), True
+    for piece in decoder.finish():
+        body += piece
+        if len(body) >= max_bytes:
+            return bytes(body[:max_bytes]), True
+    return bytes(body), False
+
+
 def extract_title(body: bytes, charset: str | None = None) -> str | None:
     """The text of the first <title>, entities decoded and whitespace folded."""
     if not charset:
@@ -264,25 +524,86 @@ def extract_title(body: bytes, charset: str | None = None) -> str | None:
     return title or None
 
 
-class TitleFetcher:
-    """Fetch page titles without letting a suggestion reach internal addresses."""
+def _allow_list(entries: Iterable[str | tuple[str, int]]) -> AllowList:
+    """(host, port) pairs as given, strings parsed by parse_allow_entries."""
+    pairs: set[tuple[str, int]] = set()
+    texts: list[str] = []
+    for entry in entries:
+        if isinstance(entry, tuple):
+            pairs.add((normalise_host(entry[0]), int(entry[1])))
+        else:
+            texts.append(entry)
+    return frozenset(pairs | parse_allow_entries(texts))
+
+
+def _with_host(url: str, scheme: str, host: str, port: int) -> str:
+    """`url` with its host replaced by the normalised one we checked (fragment dropped)."""
+    parts = urlsplit(url.strip())
+    netloc = f"[{host}]" if ":" in host else host
+    if port != DEFAULT_PORTS[scheme]:
+        netloc += f":{port}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+class SafeFetcher:
+    """The bot's SSRF-safe HTTP client: one httpx.AsyncClient with the guarded transport.
+
+    Build it once (the app's lifespan does), `await aclose()` it (or use `async with`).
+    `fetch_title` is bounded by a semaphore (`concurrency` fetches at once). `open` and
+    `next_hop` are the guarded single-hop primitives the link checker builds on.
+    """
 
     def __init__(
         self,
-        allow_hosts: Iterable[str] = (),
+        allow_hosts: Iterable[str | tuple[str, int]] = (),
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         resolver: Resolver | None = None,
         timeout: float = TIMEOUT,
         max_bytes: int = MAX_BYTES,
         max_redirects: int = MAX_REDIRECTS,
+        concurrency: int = CONCURRENCY,
     ) -> None:
-        self.allow_hosts = frozenset(h.strip().lower().strip("[]") for h in allow_hosts)
+        self.allowed: AllowList = _allow_list(allow_hosts)
         self.transport = transport
         self.resolver = resolver or system_resolver
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._client = httpx.AsyncClient(
+            transport=transport or GuardedTransport(GuardedBackend(self.is_allowed, self.resolver)),
+            follow_redirects=False,
+            timeout=timeout,
+            trust_env=False,  # a proxy would hide the address we connect to
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
+        )
+
+    async def __aenter__(self) -> SafeFetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client and every pooled connection."""
+        await self._client.aclose()
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The one client every request goes through (the link checker uses it too)."""
+        return self._client
+
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed
+
+    def is_allowed(self, host: str, port: int) -> bool:
+        """True if the operator allow-listed host:port (MLOPS_FETCH_ALLOW_HOSTS)."""
+        try:
+            return (normalise_host(host), port) in self.allowed
+        except ValueError:
+            return False
 
     async def aclose(self) -> None:
         """Release the fetcher's connections (the lifespan calls this at shutdown)."""
@@ -290,67 +611,61 @@ class TitleFetcher:
     async def fetch_title(self, url: str) -> FetchResult:
         """Fetch `url` and return its title; never raises for network or content problems."""
         try:
-            async with asyncio.timeout(self.timeout):
-                return await self._fetch(url)
+            async with self._semaphore, asyncio.timeout(self.timeout):
+                return await self._fetch_title(url)
         except TimeoutError:
             return FetchResult(None, "the page took too long to answer")
         except _Refused as exc:
             return FetchResult(None, str(exc))
         except httpx.InvalidURL:
-            return FetchResult(None, "the link points somewhere the bot can't fetch")
+            return FetchResult(None, CANT_FETCH)
         except httpx.TimeoutException:
             return FetchResult(None, "the page took too long to answer")
         except httpx.HTTPError as exc:
             logger.info("title fetch failed: %s", type(exc).__name__)
             return FetchResult(None, "the page could not be reached")
 
-    def _transport(self) -> httpx.AsyncBaseTransport:
-        """The injected transport (tests), else one that connects only to checked addresses."""
-        if self.transport is not None:
-            return self.transport
-        return GuardedTransport(GuardedBackend(self._allowed, self.resolver))
-
-    async def _fetch(self, url: str) -> FetchResult:
-        async with httpx.AsyncClient(
-            transport=self._transport(),
-            follow_redirects=False,
-            timeout=self.timeout,
-            trust_env=False,  # a proxy would hide the address we connect to
-            headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml"},
-        ) as client:
-            current = url
-            for _hop in range(self.max_redirects + 1):
-                host = await self._check_host(current)
-                async with client.stream("GET", current) as response:
-                    self._check_peer(host, response)
-                    if response.is_redirect:
-                        current = self._next_hop(current, response)
-                        continue
-                    return await self._read_title(response)
+    async def _fetch_title(self, url: str) -> FetchResult:
+        current = url
+        headers = {"Accept": "text/html,application/xhtml+xml"}
+        for _hop in range(self.max_redirects + 1):
+            async with self.open("GET", current, headers=headers) as response:
+                if response.is_redirect:
+                    current = self.next_hop(current, response)
+                    continue
+                return await self._read_title(response)
         raise _Refused("the link redirects too many times")
 
-    def _allowed(self, host: str) -> bool:
-        return host.lower().rstrip(".") in self.allow_hosts
+    async def check(self, url: str) -> tuple[str, str, int]:
+        """(scheme, host, port) of a URL that may be requested; else Refused with a reason.
 
-    async def _check_host(self, url: str) -> str:
-        """Refuse a URL whose host is, or resolves to, any non-public address."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise _Refused("the link points somewhere the bot can't fetch")
-        if parts.username is not None or parts.password is not None:
-            raise _Refused("the link embeds credentials")
-        host = parts.hostname
+        First the pure checks (`refusal_reason`: no DNS), then, unless allow-listed, every
+        address the host resolves to must be public."""
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:  # a port out of range
-            raise _Refused("the link points somewhere the bot can't fetch") from None
-        if not self._allowed(host):
+            scheme, host, port = split_target(url)
+        except ValueError as exc:
+            raise _Refused(str(exc)) from None
+        reason = host_refusal(host, port, self.allowed)
+        if reason is not None:
+            raise AddressRefused(reason)
+        if (host, port) not in self.allowed:
             await public_addresses(host, port, self.resolver)  # refused early, with a reason
-        return host
+        return scheme, host, port
 
-    def _check_peer(self, host: str, response: httpx.Response) -> None:
+    @asynccontextmanager
+    async def open(
+        self, method: str, url: str, headers: dict[str, str] | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """One guarded request (no redirects followed); the body is streamed, unread."""
+        scheme, host, port = await self.check(url)
+        target = _with_host(url, scheme, host, port)
+        async with self._client.stream(method, target, headers=headers) as response:
+            self._check_peer(host, port, response)
+            yield response
+
+    def _check_peer(self, host: str, port: int, response: httpx.Response) -> None:
         """Check the address the connection really reached (a second layer behind the backend)."""
-        if self._allowed(host):
+        if (host, port) in self.allowed:
             return
         stream = response.extensions.get("network_stream")
         if stream is None:
@@ -361,8 +676,12 @@ class TitleFetcher:
         if not peer or not is_public(str(peer[0])):
             raise AddressRefused()
 
-    def _next_hop(self, current: str, response: httpx.Response) -> str:
-        location = response.headers.get("location")
+    def next_hop(self, current: str, response: httpx.Response) -> str:
+        """The absolute URL a redirect points to; Refused if none or not http(s)."""
+        return self.next_hop_to(current, response.headers.get("location"))
+
+    def next_hop_to(self, current: str, location: str | None) -> str:
+        """The absolute URL of a redirect's Location; Refused if none or not http(s)."""
         if not location:
             raise _Refused("the page redirects nowhere")
         target = urljoin(current, location.strip())
@@ -376,12 +695,11 @@ class TitleFetcher:
         ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype not in HTML_TYPES:
             return FetchResult(None, "the link is not an HTML page")
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) >= self.max_bytes:
-                break
-        title = extract_title(bytes(body[: self.max_bytes]), response.charset_encoding)
+        body, _cut = await read_capped(response, self.max_bytes)
+        title = extract_title(body, response.charset_encoding)
         if title is None:
             return FetchResult(None, "the page has no title")
         return FetchResult(title)
+
+
+TitleFetcher = SafeFetcher  # the name the suggestion feature knows
