@@ -8,6 +8,8 @@ ARG PYTHON_IMAGE=python:3.11-slim
 # ---- builder ---------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS builder
 
+# Unpinned on purpose: the package versions follow the base image's Debian release.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
@@ -22,8 +24,8 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot/ bot/
 # A regular (not editable) install: the runtime stage needs no source tree.
-RUN pip install --upgrade pip setuptools wheel \
-    && pip install . \
+# (pip fetches the build backend pyproject.toml names, setuptools>=68, on its own.)
+RUN pip install . \
     && mlops-bot --help >/dev/null
 
 # ---- runtime ---------------------------------------------------------------------------------
