@@ -4,7 +4,7 @@ Every label value comes from a fixed set, so the number of series is bounded wha
 type: commands outside the allow-list given at construction count as "other", Slack error codes
 outside KNOWN_SLACK_ERRORS as "other". No user id, channel id or query text is ever a label.
 
-    metrics = Metrics(commands=router.reserved)
+    metrics = Metrics(commands=router.reserved | {SEARCH})  # reserved excludes "search"
     metrics.request("slash", "serving", "ok", 0.042)
     web_app.router.add_get(METRICS_PATH, metrics_handler(metrics, settings_token))
 """
