@@ -17,6 +17,8 @@ from bot.core.catalog import Catalog
 from bot.core.content import ContentError, load_catalog
 from bot.features import FEATURES
 from bot.health import readiness
+from bot.logs import configure_logging
+from bot.metrics import METRICS_PATH, Metrics, metrics_handler
 from bot.router import CliCommand
 from bot.server import create_web_app, start_site
 from bot.settings import Settings
@@ -32,18 +34,6 @@ from bot.store.engine import (
 logger = logging.getLogger("bot")
 
 EXIT_CONFIG = 2
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO; slack_sdk logs payloads at DEBUG.
-    for noisy in (
-        "httpx", "httpcore", "slack_sdk", "apscheduler.executors", "aiohttp.access", "alembic",
-    ):  # fmt: skip
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def load_or_report(settings: Settings) -> Catalog | None:
@@ -153,8 +143,11 @@ async def _serve(settings: Settings, catalog: Catalog) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    commands = {name for f in FEATURES for name in f.commands}
+    metrics = Metrics(commands)
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     try:
-        async with lifespan(settings, catalog=catalog, serve=True) as bot:
+        async with lifespan(settings, catalog=catalog, serve=True, metrics=metrics) as bot:
             bolt = create_app(bot)
             _settle_memory()
             secret = settings.slack_signing_secret
@@ -165,6 +158,9 @@ async def _serve(settings: Settings, catalog: Catalog) -> int:
                 if settings.socket_mode or not secret
                 else secret.get_secret_value(),
                 readiness=lambda: readiness(bot.services.engine),
+                extra_routes=lambda app: app.router.add_get(
+                    METRICS_PATH, metrics_handler(metrics, token)
+                ),
             )
             runner, port = await start_site(web_app, settings.host, settings.port)
             try:
@@ -315,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return int(args.func(args, settings) or 0)
 
 

@@ -53,10 +53,10 @@ except ImportError:  # pragma: no cover - depends on the environment
     _brotli = None
 
 try:  # Python 3.14+
-    from compression import zstd as _zstd  # type: ignore[import-not-found]
+    from compression import zstd as _zstd
 except ImportError:
     try:
-        from backports import zstd as _zstd  # type: ignore[no-redef]
+        from backports import zstd as _zstd
     except ImportError:  # pragma: no cover - depends on the environment
         _zstd = None
 
@@ -355,6 +355,7 @@ class _Zlib:
             buf = self._choose(data, final=not data)
             if not buf:
                 return
+        assert buf is not None
         while True:
             try:
                 out = self._d.decompress(buf, DECODE_CHUNK)
@@ -604,9 +605,6 @@ class SafeFetcher:
             return (normalise_host(host), port) in self.allowed
         except ValueError:
             return False
-
-    async def aclose(self) -> None:
-        """Release the fetcher's connections (the lifespan calls this at shutdown)."""
 
     async def fetch_title(self, url: str) -> FetchResult:
         """Fetch `url` and return its title; never raises for network or content problems."""

@@ -231,8 +231,9 @@ class Router:
     async def dispatch(self, request: CommandRequest) -> Reply:
         command = parse(request.text, self.reserved)
         handler = self.commands.get(command.name) or self.commands[SEARCH]
+        kind = "slash" if request.source == "mention" else request.source
         return await self._guarded(
-            f"command {command.name}", handler(self.services, request, command.args), notice
+            f"{kind} {command.name}", handler(self.services, request, command.args), notice
         )
 
     async def dispatch_action(self, request: ActionRequest) -> Reply | None:

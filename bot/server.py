@@ -50,7 +50,7 @@ def create_web_app(
     *,
     signing_secret: str | None = None,
     readiness: Readiness | None = None,
-    extra_routes: Callable[[web.Application], None] | None = None,
+    extra_routes: Callable[[web.Application], object] | None = None,
 ) -> web.Application:
     """An aiohttp application serving Slack's requests and the health checks."""
     started = time.monotonic()

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.addresses import parse_allow_entries
 from bot.core.content import BUNDLED_CONTENT
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -33,6 +34,7 @@ class Settings(BaseSettings):
     answer_budget: float = Field(default=2.0, gt=0, le=2.8, alias="MLOPS_ANSWER_BUDGET")
     # `serve` waits this long for the database at start (retrying), then exits with code 1.
     db_start_wait: float = Field(default=60.0, ge=0, alias="MLOPS_DB_START_WAIT")
+    metrics_token: SecretStr | None = Field(default=None, alias="MLOPS_METRICS_TOKEN")
     console_fetch: bool = Field(default=False, alias="MLOPS_CONSOLE_FETCH")
 
     # Weekly lessons (issue: digest).
@@ -64,10 +66,17 @@ class Settings(BaseSettings):
         return frozenset(part.strip() for part in self.admins.split(",") if part.strip())
 
     @property
-    def allowed_fetch_hosts(self) -> frozenset[str]:
-        return frozenset(
-            part.strip().lower() for part in self.fetch_allow_hosts.split(",") if part.strip()
+    def allowed_fetch_hosts(self) -> frozenset[tuple[str, int]]:
+        """(host, port) pairs the page fetcher may reach although they are not public."""
+        return parse_allow_entries(
+            part.strip() for part in self.fetch_allow_hosts.split(",") if part.strip()
         )
+
+    @field_validator("fetch_allow_hosts")
+    @classmethod
+    def _valid_allow_entries(cls, value: str) -> str:
+        parse_allow_entries(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @property
     def socket_mode(self) -> bool:

@@ -256,7 +256,7 @@ def parse_allow_entries(entries: Iterable[str]) -> AllowList:
             if parts.scheme:
                 if parts.scheme.lower() not in DEFAULT_PORTS:
                     raise ValueError
-                ports = (_split_port(parts.scheme.lower(), parts.netloc, port),)
+                ports: tuple[int, ...] = (_split_port(parts.scheme.lower(), parts.netloc, port),)
             else:
                 ports = (
                     (_split_port("http", parts.netloc, port),) if port is not None else (80, 443)

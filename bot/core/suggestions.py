@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from bot.core.addresses import is_public, parse_ip
+from bot.core.addresses import refusal_reason
 from bot.core.models import Kind, Resource, Topic
 from bot.core.urls import normalise_url
 
@@ -72,7 +72,7 @@ def unescape_slack(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def check_url(url: str, allow_hosts: Iterable[str] = ()) -> str:
+def check_url(url: str, allow_hosts: Iterable[tuple[str, int]] = ()) -> str:
     """Return the URL if it may be suggested, else raise InvalidSuggestion saying why."""
     if len(url) > MAX_URL:
         raise InvalidSuggestion(f"That link is too long (at most {MAX_URL} characters).")
@@ -95,11 +95,9 @@ def check_url(url: str, allow_hosts: Iterable[str] = ()) -> str:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise InvalidSuggestion("That link has no host name. " + USAGE)
-    allowed = {h.lower() for h in allow_hosts}
-    ip = parse_ip(host)
-    if host.lower() not in allowed and (
-        (ip is not None and not is_public(ip)) or host.lower() == "localhost"
-    ):
+    # Non-canonical IP spellings, internal and single-label names are refused here, before
+    # anything is stored or any name is looked up.
+    if refusal_reason(url, frozenset(allow_hosts)) is not None:
         raise InvalidSuggestion("Links to private or local network addresses can't be suggested.")
     return url
 
@@ -137,7 +135,7 @@ def split_topics(words: list[str], topics: Mapping[str, Topic]) -> tuple[tuple[s
 
 
 def parse_suggestion(
-    args: str, topics: Mapping[str, Topic], allow_hosts: Iterable[str] = ()
+    args: str, topics: Mapping[str, Topic], allow_hosts: Iterable[tuple[str, int]] = ()
 ) -> Suggestion:
     """Parse `<url> [topic ...] [note]` as Slack sends it; raise InvalidSuggestion if bad."""
     text = args.strip()

@@ -16,7 +16,7 @@ from bot.core.models import Kind, Resource
 from bot.core.urls import normalise_url
 
 
-def parse(text: str, catalog: Catalog, allow: tuple[str, ...] = ()) -> core.Suggestion:
+def parse(text: str, catalog: Catalog, allow: tuple[tuple[str, int], ...] = ()) -> core.Suggestion:
     return core.parse_suggestion(text, catalog.topics, allow)
 
 
@@ -85,7 +85,7 @@ def test_bad_input_is_refused_clearly(catalog: Catalog, text: str, needle: str) 
 
 
 def test_allowed_internal_hosts_may_be_suggested(catalog: Catalog) -> None:
-    s = parse("http://127.0.0.1:8080/wiki/page serving", catalog, ("127.0.0.1",))
+    s = parse("http://127.0.0.1:8080/wiki/page serving", catalog, (("127.0.0.1", 8080),))
     assert s.url == "http://127.0.0.1:8080/wiki/page"
 
 

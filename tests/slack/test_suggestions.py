@@ -122,7 +122,7 @@ async def start(tmp_path: Path, fake_slack: FakeSlack, catalog: Catalog) -> Asyn
             values = {
                 "admins": f"{ADMIN},{ADMIN2}",
                 "review_channel": "CREVIEW",
-                "fetch_allow_hosts": "127.0.0.1",
+                "fetch_allow_hosts": pages.origin,
             }
             values.update(overrides)
             bot = await stack.enter_async_context(
