@@ -84,6 +84,17 @@ def dst_text(schedule: Schedule, occurrence: Occurrence) -> str:
     )
 
 
+def lesson_number(text: str) -> int:
+    """A lesson number as a person types it (any script's decimal digits: `٣` is 3), else 0.
+
+    Superscripts, circled digits, `Infinity`, `NaN`, signs and numbers too long to be a lesson
+    are not lesson numbers; the caller answers with the valid range."""
+    text = text.strip()
+    if not text or len(text) > 6 or not all(ch.isdecimal() for ch in text):
+        return 0
+    return int(text)
+
+
 class Lessons:
     """The command service, one method per command."""
 
@@ -248,7 +259,7 @@ class Lessons:
         if not total:
             raise UserError("There are no lessons yet.")
         if args:
-            number = int(args) if args.isdigit() else 0
+            number = lesson_number(args)
             lesson = curriculum.by_number(self.lessons, number)
             if lesson is None:
                 raise UserError(

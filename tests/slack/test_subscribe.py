@@ -142,3 +142,18 @@ async def test_archived_channel_shows_in_schedule_and_resubscribe_resumes(
     assert (await _row(bot)).status == "active"  # type: ignore[union-attr]
     await digest(bot.services, Sleeps()).run_pass(datetime(2025, 3, 19, 11, tzinfo=UTC))
     assert len(lesson_roots(bot.fake, "C111")) == 1
+
+
+@pytest.mark.parametrize(
+    "text", ["lesson ²", "lesson ①", "lesson Infinity", "lesson NaN", "lesson -3",
+             "lesson " + "9" * 40, "lesson 99999999999999999999999", "lesson 1.5"],
+)  # fmt: skip
+async def test_odd_lesson_numbers_get_the_valid_range(bot: BotServer, text: str):
+    answer = text_of(await bot.slash(text))
+    assert "There are 52 lessons" in answer
+    assert "went wrong" not in answer
+
+
+async def test_lesson_number_in_another_script(bot: BotServer):
+    answer = text_of(await bot.slash("lesson ٣"))
+    assert "lesson 3 of 52: Data management" in answer
