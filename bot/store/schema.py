@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -107,3 +108,23 @@ suggestions = Table(
 )
 Index("ix_suggestions_user_day", suggestions.c.user_id, suggestions.c.created_at)
 Index("ix_suggestions_status", suggestions.c.status, suggestions.c.decided_at)
+
+# Link health: one row per checked URL (catalog and approved community resources).
+link_checks = Table(
+    "link_checks",
+    metadata,
+    # sha256 of the URL (a btree key must stay short); the URL itself is kept beside it.
+    Column("url_hash", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("last_checked", DateTime(timezone=True), nullable=False),
+    Column("last_status", Integer, nullable=True),
+    Column("last_outcome", String(16), nullable=False),
+    Column("last_error", Text, nullable=True),
+    # Dead-signal failures counted on different days since the last success.
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("last_failure_day", Date, nullable=True),
+    # Where the link now lives when every redirect hop was permanent (301/308).
+    Column("final_url", Text, nullable=True),
+    Column("dead", Boolean, nullable=False),
+)
+Index("ix_link_checks_dead", link_checks.c.dead)
