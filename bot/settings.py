@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     suggest_limit: int = Field(default=10, ge=0, alias="MLOPS_SUGGEST_LIMIT")
     fetch_allow_hosts: str = Field(default="", alias="MLOPS_FETCH_ALLOW_HOSTS")
 
+    # Link health: `serve` checks every link weekly unless this is "off".
+    link_check: str = Field(default="on", alias="MLOPS_LINK_CHECK")
+    # Seconds between two requests to the same host (politeness).
+    link_check_delay: float = Field(default=1.0, ge=0, le=60, alias="MLOPS_LINK_CHECK_DELAY")
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:

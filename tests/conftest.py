@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +19,7 @@ from bot.console import Console
 from bot.core.catalog import Catalog
 from bot.core.content import load_catalog
 from bot.fetch import TitleFetcher
+from bot.router import Feature
 from bot.services import Services
 from bot.settings import Settings
 from tests.fakes.signing import SECRET, action_body, event_body, signed_headers, slash_body
@@ -151,6 +152,7 @@ async def boot_bot(
     clock: Callable[[], datetime] | None = None,
     offline: bool = False,
     serve: bool = False,
+    features: Sequence[Feature] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[BotServer]:
     """The one way tests boot the bot: the real lifespan over a copy of the catalog, a SQLite
@@ -164,6 +166,8 @@ async def boot_bot(
     api_url = fake.api_url if fake is not None else "http://127.0.0.1:9/api/"
     settings = make_settings(tmp_path, api_url, **overrides)
     extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
+    if features is not None:
+        extra["features"] = features
     async with lifespan(
         settings,
         slack=fake is not None,

@@ -69,6 +69,8 @@ def resource_lines(lesson: Lesson, catalog: Catalog) -> list[str]:
         resource = catalog.resource(item.id)
         if resource is None:  # `mlops-bot validate` prevents this; never link a guessed URL
             continue
+        if not catalog.is_live(item.id):  # a dead link: the lesson shows the others
+            continue
         lines.append(f"• {link(resource.url, resource.title)} — {escape(item.note)}")
     return lines
 

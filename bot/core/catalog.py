@@ -22,6 +22,9 @@ class Catalog:
         self.lessons: list[Lesson] = sorted(lessons, key=lambda x: x.order)
         self._by_url = {normalise_url(r.url): r for r in self.resources.values()}
         self._counts: dict[str, int] | None = None
+        # Resources whose links the link checker found dead: left out of answers and posts
+        # until a later check passes again.
+        self.dead: set[str] = set()
 
     def topic(self, topic_id: str) -> Topic | None:
         return self.topics.get(topic_id)
@@ -46,6 +49,18 @@ class Catalog:
                         counts[topic_id] += 1
             self._counts = counts
         return dict(self._counts)
+
+    def is_live(self, resource_id: str) -> bool:
+        return resource_id in self.resources and resource_id not in self.dead
+
+    def mark_dead(self, urls: Iterable[str]) -> tuple[list[Resource], list[Resource]]:
+        """Make exactly the resources at `urls` dead; return (newly dead, revived)."""
+        wanted = {normalise_url(url) for url in urls}
+        now_dead = {r.id for key, r in self._by_url.items() if key in wanted}
+        died = [self.resources[i] for i in sorted(now_dead - self.dead)]
+        revived = [self.resources[i] for i in sorted(self.dead - now_dead) if i in self.resources]
+        self.dead = now_dead
+        return died, revived
 
     def add(self, resource: Resource) -> None:
         """Add an approved community resource (ids and URLs are checked by the caller)."""

@@ -215,6 +215,17 @@ class SearchIndex:
         self._corrections.clear()
         self._by_len = None
 
+    def remove(self, resource_id: str) -> None:
+        """Take a resource out of answers (its link is dead); `add` brings it back."""
+        old = self._by_id.get(resource_id)
+        if old is None:
+            return
+        self._unindex(old)
+        self._top_postings.clear()
+        self._cache.clear()
+        self._corrections.clear()
+        self._by_len = None
+
     def _add_topic(self, topic: Topic) -> None:
         self._topics[topic.id] = topic
         texts = [(topic.id.replace("-", " "), True), (topic.name, True)]

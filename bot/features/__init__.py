@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from bot.features import lessons, search, suggestions
+from bot.features import lessons, links, search, suggestions
 from bot.router import Feature
 
-FEATURES: tuple[Feature, ...] = (search.FEATURE, suggestions.FEATURE, lessons.FEATURE)
+# Start-up hooks run in this order: links applies dead links after suggestions loads approvals.
+FEATURES: tuple[Feature, ...] = (
+    search.FEATURE,
+    suggestions.FEATURE,
+    lessons.FEATURE,
+    links.FEATURE,
+)

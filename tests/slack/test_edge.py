@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import inspect
 
 from bot.core.catalog import Catalog
 from tests.conftest import BotServer, boot_bot
@@ -82,8 +83,8 @@ async def test_a_database_recreated_empty_is_migrated_again(tmp_path: Path, cata
     fake = FakeSlack()
     async with fake, boot_bot(tmp_path, catalog, fake) as server:
         async with server.services.engine.begin() as conn:
-            for table in ("alembic_version", "subscriptions", "deliveries", "processed_events",
-                          "suggestions"):  # fmt: skip
+            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+            for table in tables:  # the database is recreated empty under the running bot
                 await conn.exec_driver_sql(f"DROP TABLE {table}")
         ready = await server.http.get(f"{server.url}/readyz")  # type: ignore[union-attr]
         assert ready.status == 200, await ready.text()
@@ -97,3 +98,50 @@ async def test_fake_slack_fails_unknown_methods_like_slack(fake_slack: FakeSlack
     async with aiohttp.ClientSession() as http:
         resp = await http.post(f"{fake_slack.api_url}chat.postMesage", json={"channel": "C1"})
         assert await resp.json() == {"ok": False, "error": "unknown_method"}
+
+
+async def test_a_failing_handler_logs_one_traceback_and_answers_kindly(
+    tmp_path: Path, fake_slack: FakeSlack, catalog: Catalog, caplog: pytest.LogCaptureFixture
+):
+    from bot import texts
+    from bot.features import FEATURES
+    from bot.router import Feature
+
+    async def boom(services: object, request: object, args: str) -> object:
+        raise RuntimeError("a bug")
+
+    async def boom_button(services: object, action: object) -> object:
+        raise RuntimeError("a bug in a button")
+
+    broken = Feature(name="broken", commands={"boom": boom}, actions={"boom_button": boom_button})
+    async with boot_bot(tmp_path, catalog, fake_slack, features=(*FEATURES, broken)) as server:
+        with caplog.at_level(logging.INFO):
+            answer = await server.slash("boom")
+        assert texts.GENERIC_ERROR in json.dumps(answer)
+        assert "a bug" not in json.dumps(answer)
+        assert len([r for r in caplog.records if r.exc_info]) == 1
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            resp = await server.click("boom_button", "x")
+            assert resp.status == 200
+            await fake_slack.wait_for(lambda: fake_slack.responses)
+        assert texts.GENERIC_ERROR in json.dumps(fake_slack.responses[-1])
+        assert len([r for r in caplog.records if r.exc_info]) == 1
+
+
+async def test_a_failed_mention_reply_is_logged_once_and_the_user_told(
+    bot_server: BotServer, caplog: pytest.LogCaptureFixture
+):
+    fake = bot_server.fake
+    assert fake is not None
+    fake.fail_next("chat.postMessage", error="not_in_channel")
+    event = {"type": "app_mention", "user": "U222", "text": "<@UBOT> serving", "ts": "1.5",
+             "channel": "C999", "event_ts": "1.5"}  # fmt: skip
+    with caplog.at_level(logging.INFO):
+        resp = await bot_server.event(event, "EvMention1")
+        assert resp.status == 200
+        await fake.wait_for(lambda: fake.calls_to("chat.postEphemeral"))
+    assert not [r for r in caplog.records if r.exc_info]
+    assert len([r for r in caplog.records if "could not answer a mention" in r.getMessage()]) == 1
+    told = fake.calls_to("chat.postEphemeral")[-1].args
+    assert told["user"] == "U222" and "invite" in str(told["text"])
