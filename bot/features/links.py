@@ -74,6 +74,11 @@ async def apply_dead_links(services: Services) -> tuple[list[Resource], list[Res
     return died, revived
 
 
+async def _hide_dead_links(services: Services) -> None:
+    """Start-up hook: what earlier checks found dead stays out of answers after a restart."""
+    await apply_dead_links(services)
+
+
 async def check_links(
     services: Services,
     urls: Sequence[str],
@@ -272,5 +277,5 @@ FEATURE = Feature(
         ),
         CliCommand("links", "report", "list dead and moved links", cmd_report, _report_args),
     ),
-    on_start=(apply_dead_links,),
+    on_start=(_hide_dead_links,),
 )
