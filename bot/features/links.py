@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 WEEK_SECONDS = 7 * 24 * 3600.0
 JOB_ID = "links:weekly"
+REFRESH_SECONDS = 600.0
 
 
 @dataclass
@@ -270,7 +271,11 @@ def _weekly(settings: object) -> float:
 
 FEATURE = Feature(
     name="links",
-    jobs=(Job(JOB_ID, weekly_check, every=_weekly),),
+    jobs=(
+        Job(JOB_ID, weekly_check, every=_weekly),
+        # Other replicas learn about a check's dead links within minutes.
+        Job("links:refresh", _hide_dead_links, every=lambda _settings: REFRESH_SECONDS),
+    ),
     cli=(
         CliCommand(
             "links", "check", "check every catalog and community link", cmd_check, _check_args
