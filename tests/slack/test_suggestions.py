@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
@@ -29,6 +28,7 @@ from bot.store.schema import suggestions as table
 from tests.conftest import BotServer, boot_bot
 from tests.digest_helpers import digest, lesson_roots, subscribe
 from tests.fakes.pages import PageServer, resolver_from
+from tests.fakes.signing import view_body
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.test_search_commands import all_text, buttons, visible_text
 
@@ -79,35 +79,8 @@ class Env:
 
 
 def view_submission(callback_id: str, metadata: str, reason: str | None, user: str) -> str:
-    """A view_submission payload shaped like Slack's, for the reject modal."""
-    payload = {
-        "type": "view_submission",
-        "team": {"id": "T111", "domain": "fake"},
-        "user": {"id": user, "username": "mod", "name": "mod", "team_id": "T111"},
-        "api_app_id": "A111",
-        "token": "deprecated",
-        "trigger_id": "123.456.ghi",
-        "view": {
-            "id": "V1",
-            "team_id": "T111",
-            "type": "modal",
-            "callback_id": callback_id,
-            "private_metadata": metadata,
-            "state": {
-                "values": {
-                    kit.REASON_BLOCK: {
-                        kit.REASON_ACTION: {"type": "plain_text_input", "value": reason}
-                    }
-                }
-            },
-            "hash": "1700000000.abc",
-            "title": {"type": "plain_text", "text": "Reject suggestion"},
-            "blocks": [],
-        },
-        "response_urls": [],
-        "is_enterprise_install": False,
-    }
-    return urlencode({"payload": json.dumps(payload)})
+    """The reject modal's view_submission (tests/fixtures/slack/view_submission.json)."""
+    return view_body(callback_id, {kit.REASON_BLOCK: reason or ""}, metadata, user)
 
 
 Starter = Callable[..., Awaitable[Env]]
