@@ -83,7 +83,7 @@ async def test_a_database_recreated_empty_is_migrated_again(tmp_path: Path, cata
     async with fake, boot_bot(tmp_path, catalog, fake) as server:
         async with server.services.engine.begin() as conn:
             for table in ("alembic_version", "subscriptions", "deliveries", "processed_events",
-                          "suggestions"):  # fmt: skip
+                          "suggestions", "link_checks", "search_log"):  # fmt: skip
                 await conn.exec_driver_sql(f"DROP TABLE {table}")
         ready = await server.http.get(f"{server.url}/readyz")  # type: ignore[union-attr]
         assert ready.status == 200, await ready.text()
