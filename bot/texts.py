@@ -62,3 +62,11 @@ NO_MODERATORS = "No moderators are set up yet: an operator lists them in `MLOPS_
 NO_PENDING_SUGGESTIONS = "No suggestions are waiting for review."
 SUGGESTION_GONE = "That suggestion no longer exists."
 ALREADY_DECIDED = "Already decided. {decision}"
+
+# Who may change a channel's lessons.
+CHANGE_REFUSED = (
+    "Only {who} can change this channel's weekly lessons (schedule, pause, resume, skip,"
+    " unsubscribe). Ask one of them in the channel or a DM. Everyone can still see them:"
+    " `/mlops schedule`, `/mlops lesson`."
+)
+ALREADY_SUBSCRIBED = "This channel already gets a weekly MLOps lesson on {schedule}."
