@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     suggest_limit: int = Field(default=10, ge=0, alias="MLOPS_SUGGEST_LIMIT")
     fetch_allow_hosts: str = Field(default="", alias="MLOPS_FETCH_ALLOW_HOSTS")
 
+    # Search log for `/mlops stats` (normalised query, topic, matched, team, day; no user ids).
+    search_log: bool = Field(default=True, alias="MLOPS_SEARCH_LOG")
+    search_log_days: int = Field(default=90, ge=1, le=3660, alias="MLOPS_SEARCH_LOG_DAYS")
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
