@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from bot.features import lessons, search, suggestions
+from bot.features import home, lessons, schedule, search, stats, suggestions
 from bot.router import Feature
 
-FEATURES: tuple[Feature, ...] = (search.FEATURE, suggestions.FEATURE, lessons.FEATURE)
+FEATURES: tuple[Feature, ...] = (
+    search.FEATURE,
+    suggestions.FEATURE,
+    lessons.FEATURE,
+    schedule.FEATURE,
+    stats.FEATURE,
+    home.FEATURE,
+)
