@@ -12,6 +12,7 @@ ACTION_SCHEDULE_OPEN = "schedule_open"
 SCHEDULE_CALLBACK = "schedule_modal"
 DAY_BLOCK, TIME_BLOCK, ZONE_BLOCK = "schedule_day", "schedule_time", "schedule_tz"
 SCHEDULE_BUTTON = "Schedule…"
+SAME_AS = "The same as `/mlops subscribe <day> <time> <zone>`."
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
 
 # The zones most teams are in; the channel's own zone is added when it is not one of them.
@@ -63,9 +64,7 @@ def build_schedule_modal(channel_id: str, schedule: Schedule, *, where: str) -> 
     """Day, time and zone pre-filled from `schedule`; the channel travels in private_metadata."""
     days = [(day, name) for day, name in zip(DAYS, DAY_NAMES, strict=True)]
     body: list[Block] = [
-        context(
-            f"Weekly MLOps lessons for {where}. Same as `/mlops subscribe <day> <time> <zone>`."
-        ),
+        context(f"Weekly MLOps lessons for {where}. {escape(SAME_AS)}"),
         select_input(DAY_BLOCK, "Day", days, initial=schedule.day),
         time_input(TIME_BLOCK, "Time", initial=schedule.hhmm),
         select_input(ZONE_BLOCK, "Time zone", zone_options(schedule.tz), initial=schedule.tz),

@@ -46,6 +46,10 @@ def _counts(counts: Sequence[Count], quote: bool) -> str:
     return "\n".join(f"• {escape(c.text)} ×{c.count}" for c in counts)
 
 
+def _searches(n: int) -> str:
+    return "1 search" if n == 1 else f"{n} searches"
+
+
 def search_sections(stats: ChannelStats) -> list[Block]:
     """Top searched topics this month and what people searched for and did not find."""
     if not stats.logging:
@@ -53,7 +57,7 @@ def search_sections(stats: ChannelStats) -> list[Block]:
     top = _counts(stats.top_topics, quote=False) or "_no searches with a topic yet_"
     gaps = _counts(stats.gaps[:MAX_GAPS], quote=True) or "_none: every search found something_"
     return [
-        section(f"*Top searched topics this month* ({stats.searches} searches in all)\n{top}"),
+        section(f"*Top searched topics this month* ({_searches(stats.searches)} in all)\n{top}"),
         section(
             f"*Searched for and not found* in the last {stats.gap_days} days — the catalog's"
             f" gaps\n{gaps}"
