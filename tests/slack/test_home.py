@@ -116,7 +116,7 @@ async def test_app_home_opened_publishes_the_view_within_100_blocks(bot: BotServ
     for _ in range(10):
         before = len(bot.fake.calls_to("views.publish"))
         await click_in_home(bot, kit.ACTION_HOME_PAGE, value, MOD)
-        await bot.fake.wait_for(lambda: len(bot.fake.calls_to("views.publish")) > before)
+        await bot.fake.wait_for(lambda n=before: len(bot.fake.calls_to("views.publish")) > n)
         page = bot.fake.calls_to("views.publish")[-1].args["view"]
         assert len(page["blocks"]) <= 100
         seen |= {v for a, v, _ in home_buttons(page) if a == schedule_kit.ACTION_SCHEDULE_OPEN}

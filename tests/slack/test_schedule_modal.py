@@ -43,9 +43,13 @@ def schedule_submission(
         private_metadata=channel,
         state={
             "values": {
-                kit.DAY_BLOCK: {"value": {"type": "static_select", "selected_option": {"value": day}}},
+                kit.DAY_BLOCK: {
+                    "value": {"type": "static_select", "selected_option": {"value": day}}
+                },
                 kit.TIME_BLOCK: {"value": {"type": "timepicker", "selected_time": hhmm}},
-                kit.ZONE_BLOCK: {"value": {"type": "static_select", "selected_option": {"value": zone}}},
+                kit.ZONE_BLOCK: {
+                    "value": {"type": "static_select", "selected_option": {"value": zone}}
+                },
             }
         },
     )
@@ -117,7 +121,11 @@ async def test_an_uncommon_zone_is_offered_first(bot: BotServer) -> None:
 @pytest.mark.parametrize(
     ("values", "block", "message"),
     [
-        (("thu", "14:30", "Mars/Olympus"), kit.ZONE_BLOCK, "“Mars/Olympus” is not a time zone I know."),
+        (
+            ("thu", "14:30", "Mars/Olympus"),
+            kit.ZONE_BLOCK,
+            "“Mars/Olympus” is not a time zone I know.",
+        ),
         (("funday", "14:30", "UTC"), kit.DAY_BLOCK, "is not a day, a time or a time zone"),
         (("thu", "25:00", "UTC"), kit.TIME_BLOCK, "is not a time"),
         (("14:30", "14:30", "UTC"), kit.DAY_BLOCK, "“14:30” is not a day."),
