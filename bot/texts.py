@@ -69,4 +69,7 @@ CHANGE_REFUSED = (
     " unsubscribe). Ask one of them in the channel or a DM. Everyone can still see them:"
     " `/mlops schedule`, `/mlops lesson`."
 )
+ONLY_MODERATORS_STATS = (
+    "Only moderators see any channel's stats; `/mlops stats` in a channel shows its own."
+)
 ALREADY_SUBSCRIBED = "This channel already gets a weekly MLOps lesson on {schedule}."

@@ -33,9 +33,23 @@ from bot.router import (
 )
 from bot.services import Services
 from bot.store import subscriptions
+from bot.store.subscriptions import Subscription
+
+NOT_SUBSCRIBED = (
+    "This channel doesn't get weekly lessons (any more): run `/mlops subscribe` in it first."
+)
 
 _CHANNEL = kit.CHANNEL_ID
 MAX_ERROR = 300
+
+
+async def _subscription(services: Services, team_id: str, channel_id: str) -> Subscription:
+    """The channel's subscription; the form only changes one (subscribing a channel is done
+    in it, with `/mlops subscribe`, so nobody subscribes a channel they are not in)."""
+    sub = await subscriptions.get(services.engine, team_id, channel_id)
+    if sub is None or sub.status == subscriptions.UNSUBSCRIBED:
+        raise UserError(NOT_SUBSCRIBED)
+    return sub
 
 
 def _request(services: Services, team_id: str, channel_id: str, user_id: str) -> CommandRequest:
@@ -55,14 +69,10 @@ async def on_open(services: Services, action: ActionRequest) -> Reply | None:
     channel = action.value.strip()
     if not _CHANNEL.match(channel):
         return notice("That button has expired; run `/mlops schedule` again.")
-    lessons = Lessons(services)
     request = _request(services, action.team_id, channel, action.user_id)
-    sub = await subscriptions.get(services.engine, action.team_id, channel)
-    schedule = lessons.defaults()
-    if sub is not None and sub.status != subscriptions.UNSUBSCRIBED:
-        await permissions.require_change(services, request, sub)
-        schedule = sub.schedule
-    view = kit.build_schedule_modal(channel, schedule, where=channel_label(channel))
+    sub = await _subscription(services, action.team_id, channel)
+    await permissions.require_change(services, request, sub)
+    view = kit.build_schedule_modal(channel, sub.schedule, where=channel_label(channel))
     return Reply(text=blocks.fallback("Weekly lessons schedule"), modal=view)
 
 
@@ -112,6 +122,7 @@ async def on_submit(services: Services, view: ViewRequest) -> ViewResult:
     request = _request(services, view.team_id, channel, view.user_id)
     args = " ".join(values[block_id].strip() for block_id in _KINDS)
     try:
+        await _subscription(services, view.team_id, channel)
         reply = await lessons.subscribe(request, args)
     except UserError as exc:  # not the inputs (checked above): e.g. who may change it
         return ViewResult(update=blocks.build_info_modal(str(exc), "Weekly lessons"))

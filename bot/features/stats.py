@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from bot import texts
 from bot.blocks import stats as kit
 from bot.blocks.schedule import channel_label
 from bot.core import curriculum
@@ -28,7 +29,7 @@ from bot.core.stats import (
     normalise_query,
     window_start,
 )
-from bot.router import ActionRequest, CliCommand, CommandRequest, Feature, Job, Reply
+from bot.router import ActionRequest, CliCommand, CommandRequest, Feature, Job, Reply, notice
 from bot.services import Services
 from bot.slack.gateway import PostError
 from bot.store import deliveries, quiz_summary, search_log
@@ -183,7 +184,12 @@ async def on_stats(services: Services, request: CommandRequest, args: str) -> Re
 
 
 async def on_channel_stats(services: Services, action: ActionRequest) -> Reply | None:
-    """A channel's Stats button in App Home: the same figures in a modal."""
+    """A channel's Stats button in moderators' App Home: the same figures in a modal.
+
+    Anyone sees the stats of a channel they are in with `/mlops stats`; any channel's, by id,
+    only moderators (a forged button must not reveal a private channel's figures)."""
+    if action.user_id not in services.settings.admin_ids and not action.from_console:
+        return notice(texts.ONLY_MODERATORS_STATS)
     channel = action.value.strip()
     figures = await channel_stats(services, action.team_id, channel)
     where = channel_label(channel)

@@ -200,3 +200,20 @@ async def test_read_it_and_search_open_modals(bot: BotServer) -> None:
     empty = view_body(kit.SEARCH_CALLBACK, {kit.QUERY_BLOCK: " "}, user=ADA)
     resp = await bot.post(empty, "application/x-www-form-urlencoded")
     assert json.loads(await resp.text())["response_action"] == "errors"
+
+
+async def test_a_channels_stats_button_is_for_moderators(bot: BotServer) -> None:
+    from bot.blocks import stats as stats_kit
+
+    await _subscribe(bot, "C001", ADA)
+    view = await open_home(bot, MOD, "EvHome7")
+    [channel] = [v for a, v, _ in home_buttons(view) if a == stats_kit.ACTION_CHANNEL_STATS]
+    await click_in_home(bot, stats_kit.ACTION_CHANNEL_STATS, channel, MOD)
+    await bot.fake.wait_for(lambda: bot.fake.calls_to("views.open"))
+    modal = bot.fake.calls_to("views.open")[-1].args["view"]
+    assert "No lessons were posted in <#C001>" in all_text(modal) and len(modal["blocks"]) <= 100
+    # A forged click by someone else is answered (in their DM: Home has no response_url).
+    await click_in_home(bot, stats_kit.ACTION_CHANNEL_STATS, channel, BOB)
+    await bot.fake.wait_for(lambda: bot.fake.posted(BOB))
+    assert "Only moderators" in all_text(bot.fake.posted(BOB)[-1])
+    assert len(bot.fake.calls_to("views.open")) == 1

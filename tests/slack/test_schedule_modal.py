@@ -98,18 +98,16 @@ async def test_schedule_modal_round_trip_changes_the_stored_schedule(bot: BotSer
     assert "Thursdays at 14:30 (America/New_York)" in json.dumps(bot.fake.home_views["U222"])
 
 
-async def test_an_unsubscribed_channel_opens_with_the_defaults_and_subscribes(
+async def test_a_channel_without_lessons_is_subscribed_in_it_not_by_the_form(
     bot: BotServer,
 ) -> None:
     assert (await bot.click(kit.ACTION_SCHEDULE_OPEN, "C777", user="U222")).status == 200
-    await bot.fake.wait_for(lambda: bot.fake.calls_to("views.open"))
-    view = bot.fake.calls_to("views.open")[0].args["view"]
-    assert _input(view, kit.DAY_BLOCK)["initial_option"]["value"] == "mon"
-    assert _input(view, kit.TIME_BLOCK)["initial_time"] == "10:00"
+    await bot.fake.wait_for(lambda: bot.fake.responses)
+    assert "run `/mlops subscribe` in it first" in text_of(bot.fake.responses[-1])
+    assert not bot.fake.calls_to("views.open")
     answer = await submit(bot, schedule_submission("fri", "08:15", "UTC", channel="C777"))
-    assert "Subscribed" in answer["view"]["blocks"][0]["text"]["text"]
-    row = await subscriptions.get(bot.services.engine, "T111", "C777")
-    assert row is not None and (row.day, row.time, row.created_by) == ("fri", "08:15", "U222")
+    assert "run `/mlops subscribe` in it first" in answer["view"]["blocks"][0]["text"]["text"]
+    assert await subscriptions.get(bot.services.engine, "T111", "C777") is None
 
 
 async def test_an_uncommon_zone_is_offered_first(bot: BotServer) -> None:
