@@ -159,11 +159,12 @@ def build_home(data: HomeData) -> dict[str, Any]:
         blocks += [divider(), header("Your personal digest")]
         blocks += _channel_blocks(data.digest, moderator=False)
     blocks += [divider(), header(f"Weekly lessons in this workspace ({data.channel_total})")]
-    if not data.channels:
+    channels = data.channels[:CHANNELS_PER_PAGE]  # one page, whatever the caller passed
+    if not channels:
         blocks.append(section("No channel gets weekly lessons yet: run `/mlops subscribe` in one."))
-    for item in data.channels:
+    for item in channels:
         blocks += _channel_blocks(item, data.moderator)
-    shown = (data.page.channels - 1) * CHANNELS_PER_PAGE + len(data.channels)
+    shown = (data.page.channels - 1) * CHANNELS_PER_PAGE + len(channels)
     if pager := _pager(data.page, channels=True, has_more=shown < data.channel_total):
         blocks.append(pager)
     if data.moderator:
@@ -176,11 +177,12 @@ def _moderator_blocks(data: HomeData) -> list[Block]:
         divider(),
         header(f"Suggestions waiting for review ({data.suggestion_total})"),
     ]
-    if not data.suggestions:
+    rows = data.suggestions[:SUGGESTIONS_PER_PAGE]
+    if not rows:
         blocks.append(section("Nothing is waiting for review."))
-    for row in data.suggestions:
+    for row in rows:
         blocks += build_review(row, data.topics)
-    shown = (data.page.suggestions - 1) * SUGGESTIONS_PER_PAGE + len(data.suggestions)
+    shown = (data.page.suggestions - 1) * SUGGESTIONS_PER_PAGE + len(rows)
     if pager := _pager(data.page, channels=False, has_more=shown < data.suggestion_total):
         blocks.append(pager)
     if data.search is not None:

@@ -75,7 +75,10 @@ def build_stats(stats: ChannelStats, where: str) -> list[Block]:
     else:
         blocks.append(section(f"No lessons were posted in {where} in the last {WEEKS} weeks."))
     if stats.quiz is not None:
-        blocks.append(context(f"Quiz overall: {quiz_text(stats.quiz)}"))
+        overall = stats.quiz
+        blocks.append(
+            context(f"Quiz overall: {overall.answers} answers, {_percent(overall.accuracy)} right")
+        )
     blocks += search_sections(stats)
     blocks.append(context("Counts only: nobody's answers or searches are shown by name."))
     return blocks

@@ -88,7 +88,8 @@ class ChannelStats:
 
     @property
     def quiz(self) -> QuizTally | None:
-        """Every posted lesson's quiz together (None when no quiz data exists)."""
+        """Every posted lesson's quiz together (None when no quiz data exists); `people` is
+        the most who took any one quiz (the same people take several)."""
         tallies = [lesson.quiz for lesson in self.lessons if lesson.quiz is not None]
         if not tallies:
             return None
