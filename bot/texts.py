@@ -14,7 +14,8 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ("/mlops topics", "every topic, with its resource count"),
     ("/mlops lesson", "this channel's current weekly lesson (`/mlops lesson 7` for any)"),
     ("/mlops subscribe tue 09:30 Europe/Berlin", "weekly lessons in this channel"),
-    ("/mlops schedule", "when the next lesson arrives"),
+    ("/mlops schedule", "when the next lesson arrives (and a Schedule… form to change it)"),
+    ("/mlops stats", "how the lessons are going here, and what people searched for in vain"),
     ("/mlops suggest https://example.org/post serving", "propose a resource for the catalog"),
     ("/mlops help", "this message"),
 ]
