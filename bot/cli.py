@@ -240,6 +240,12 @@ def _add_feature_commands(sub: argparse._SubParsersAction) -> None:
     groups: dict[str, argparse._SubParsersAction] = {}
     for feature in FEATURES:
         for command in feature.cli:
+            if not command.name:  # the group is the command: `mlops-bot stats --team T …`
+                parser = sub.add_parser(command.group, help=command.help)
+                if command.configure is not None:
+                    command.configure(parser)
+                parser.set_defaults(func=_feature_runner(command))
+                continue
             if command.group not in groups:
                 group = sub.add_parser(command.group, help=f"{command.group} commands")
                 groups[command.group] = group.add_subparsers(
@@ -253,20 +259,20 @@ def _add_feature_commands(sub: argparse._SubParsersAction) -> None:
 
 def _feature_runner(command: CliCommand) -> Callable[[argparse.Namespace, Settings], int]:
     def run(args: argparse.Namespace, settings: Settings) -> int:
-        if command.slack and not (
-            settings.slack_bot_token and settings.slack_bot_token.get_secret_value()
-        ):
+        token = bool(settings.slack_bot_token and settings.slack_bot_token.get_secret_value())
+        if command.slack and not token:
             print(
                 f"mlops-bot {command.group} {command.name} needs SLACK_BOT_TOKEN.",
                 file=sys.stderr,
             )
             return EXIT_CONFIG
+        slack = command.slack or (command.slack_if_configured and token)
         catalog = load_or_report(settings)
         if catalog is None:
             return 1
 
         async def main() -> int:
-            async with lifespan(settings, slack=command.slack, catalog=catalog) as bot:
+            async with lifespan(settings, slack=slack, catalog=catalog) as bot:
                 return await command.run(args, bot.services)
 
         return asyncio.run(main())

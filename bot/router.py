@@ -136,7 +136,8 @@ class Job:
 
 @dataclass(frozen=True)
 class CliCommand:
-    """`mlops-bot <group> <name>`: `configure` adds arguments, `run` gets an open lifespan."""
+    """`mlops-bot <group> <name>` (`name` "": `mlops-bot <group>` itself): `configure` adds
+    arguments, `run` gets an open lifespan."""
 
     group: str
     name: str
@@ -144,6 +145,7 @@ class CliCommand:
     run: Callable[[argparse.Namespace, Services], Awaitable[int]]
     configure: Callable[[argparse.ArgumentParser], None] | None = None
     slack: bool = False  # needs SLACK_BOT_TOKEN (it talks to Slack)
+    slack_if_configured: bool = False  # talks to Slack when SLACK_BOT_TOKEN is set
 
 
 @dataclass(frozen=True)

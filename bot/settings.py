@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     link_check: str = Field(default="on", alias="MLOPS_LINK_CHECK")
     # Seconds between two requests to the same host (politeness).
     link_check_delay: float = Field(default=1.0, ge=0, le=60, alias="MLOPS_LINK_CHECK_DELAY")
+    # Search log for `/mlops stats` (normalised query, topic, matched, team, day; no user ids).
+    search_log: bool = Field(default=True, alias="MLOPS_SEARCH_LOG")
+    search_log_days: int = Field(default=90, ge=1, le=3660, alias="MLOPS_SEARCH_LOG_DAYS")
 
     @field_validator("slack_api_url")
     @classmethod

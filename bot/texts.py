@@ -14,7 +14,8 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ("/mlops topics", "every topic, with its resource count"),
     ("/mlops lesson", "this channel's current weekly lesson (`/mlops lesson 7` for any)"),
     ("/mlops subscribe tue 09:30 Europe/Berlin", "weekly lessons in this channel"),
-    ("/mlops schedule", "when the next lesson arrives"),
+    ("/mlops schedule", "when the next lesson arrives (and a Schedule… form to change it)"),
+    ("/mlops stats", "how the lessons are going here, and what people searched for in vain"),
     ("/mlops suggest https://example.org/post serving", "propose a resource for the catalog"),
     ("/mlops help", "this message"),
 ]
@@ -62,3 +63,14 @@ NO_MODERATORS = "No moderators are set up yet: an operator lists them in `MLOPS_
 NO_PENDING_SUGGESTIONS = "No suggestions are waiting for review."
 SUGGESTION_GONE = "That suggestion no longer exists."
 ALREADY_DECIDED = "Already decided. {decision}"
+
+# Who may change a channel's lessons.
+CHANGE_REFUSED = (
+    "Only {who} can change this channel's weekly lessons (schedule, pause, resume, skip,"
+    " unsubscribe). Ask one of them in the channel or a DM. Everyone can still see them:"
+    " `/mlops schedule`, `/mlops lesson`."
+)
+ONLY_MODERATORS_STATS = (
+    "Only moderators see any channel's stats; `/mlops stats` in a channel shows its own."
+)
+ALREADY_SUBSCRIBED = "This channel already gets a weekly MLOps lesson on {schedule}."

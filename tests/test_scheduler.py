@@ -48,7 +48,7 @@ async def test_jobs_follow_subscriptions_in_their_zones(
             assert jobs[SWEEP_JOB].trigger.interval.total_seconds() == 60
             # A command in this process updates the jobs at once.
             commands = Lessons(services)
-            request = CommandRequest(text="", team_id="T111", channel_id="CNY")
+            request = CommandRequest(text="", team_id="T111", channel_id="CNY", user_id="U222")
             await commands.pause(request, "")
             assert services.scheduler.get(weekly_job_id("T111", "CNY")) is None
             await commands.subscribe(

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot import blocks
+from bot import blocks, permissions, texts
 from bot.blocks import lessons as lesson_blocks
+from bot.blocks import schedule as schedule_blocks
 from bot.core import curriculum
 from bot.core.schedule import (
     Adjustment,
@@ -130,11 +131,17 @@ class Lessons:
             raise UserError(NOT_SUBSCRIBED)
         return sub
 
+    async def _require_change(self, request: CommandRequest) -> Subscription:
+        """The subscription, if the person may change it (else who can and how to ask)."""
+        sub = await self._require(request)
+        await permissions.require_change(self.services, request, sub)
+        return sub
+
     async def _taken_weeks(self, sub: Subscription) -> set[str]:
         rows = await deliveries.for_channel(self.engine, sub.team_id, sub.channel_id)
         return {r.week_key for r in rows if r.message_ts or r.status == deliveries.CLAIMED}
 
-    async def _next(self, sub: Subscription, now: datetime) -> tuple[datetime, bool]:
+    async def when_next(self, sub: Subscription, now: datetime) -> tuple[datetime, bool]:
         """When this channel's next lesson is posted, and whether that is a catch-up now."""
         taken = await self._taken_weeks(sub)
         owed = owed_occurrence(sub.schedule, sub.effective_from, now)
@@ -150,6 +157,15 @@ class Lessons:
             raise UserError(str(exc)) from exc
         if not self.lessons:
             raise UserError("There are no lessons to post yet.")
+        existing = await subscriptions.get(self.engine, request.team_id, request.channel_id)
+        if (
+            existing is not None
+            and existing.status != subscriptions.UNSUBSCRIBED
+            and not await permissions.may_change(self.services, request, existing)
+        ):
+            if existing.active and existing.schedule == schedule:
+                return notice(texts.ALREADY_SUBSCRIBED.format(schedule=schedule.describe()))
+            raise UserError(permissions.refusal(self.services, existing))
         now = self.services.clock()
         sub, created = await subscriptions.subscribe(
             self.engine,
@@ -161,7 +177,7 @@ class Lessons:
             now=now,
         )
         await self._sync(request)
-        when, _ = await self._next(sub, now)
+        when, _ = await self.when_next(sub, now)
         upcoming = curriculum.pick(self.lessons, sub.next_lesson, sub.season)
         who = "You'll get a personal digest here" if request.is_dm else "This channel gets"
         verb = "Subscribed" if created else "Schedule updated"
@@ -175,7 +191,7 @@ class Lessons:
         return notice("\n".join(lines))
 
     async def unsubscribe(self, request: CommandRequest, args: str) -> Reply:
-        await self._require(request)
+        await self._require_change(request)
         await subscriptions.set_status(
             self.engine, request.team_id, request.channel_id, subscriptions.UNSUBSCRIBED,
             now=self.services.clock(),
@@ -187,7 +203,7 @@ class Lessons:
         )
 
     async def pause(self, request: CommandRequest, args: str) -> Reply:
-        sub = await self._require(request)
+        sub = await self._require_change(request)
         if sub.status != subscriptions.ACTIVE:
             return notice(f"Weekly lessons here are already {sub.status}. {self._how_to(sub)}")
         await subscriptions.set_status(
@@ -198,7 +214,7 @@ class Lessons:
         return notice("⏸️ Paused. `/mlops resume` brings the weekly lesson back.")
 
     async def resume(self, request: CommandRequest, args: str) -> Reply:
-        sub = await self._require(request)
+        sub = await self._require_change(request)
         if sub.status == subscriptions.ACTIVE:
             return notice(
                 "Weekly lessons here aren't paused. `/mlops schedule` shows the next one."
@@ -212,11 +228,11 @@ class Lessons:
         )  # fmt: skip
         await self._sync(request)
         assert resumed is not None
-        when, _ = await self._next(resumed, now)
+        when, _ = await self.when_next(resumed, now)
         return notice(f"▶️ Resumed. Next lesson on {_local(when, resumed.schedule)}.")
 
     async def skip(self, request: CommandRequest, args: str) -> Reply:
-        await self._require(request)
+        await self._require_change(request)
         sub = await subscriptions.skip(
             self.engine, request.team_id, request.channel_id,
             total=len(self.lessons), now=self.services.clock(),
@@ -232,7 +248,7 @@ class Lessons:
         upcoming = curriculum.pick(self.lessons, sub.next_lesson, sub.season)
         lines = [f"*Weekly MLOps lessons here:* {schedule.describe()}."]
         if sub.status == subscriptions.ACTIVE:
-            when, catching_up = await self._next(sub, now)
+            when, catching_up = await self.when_next(sub, now)
             if catching_up:
                 lines.append("Next post: due now (catching up), within a minute or so.")
             else:
@@ -251,7 +267,10 @@ class Lessons:
             lines.append(f"Last posted: {_lesson_line(last)} — {blocks.link(url, 'thread')}.")
         if (warning := dst_warning(schedule, now)) is not None:
             lines.append(dst_text(schedule, warning))
-        return notice("\n".join(lines))
+        reply = notice("\n".join(lines))
+        assert reply.blocks is not None
+        reply.blocks.append(schedule_blocks.schedule_actions(sub.channel_id))
+        return reply
 
     async def lesson(self, request: CommandRequest, args: str) -> Reply:
         args = args.strip()
@@ -269,14 +288,14 @@ class Lessons:
             pick = curriculum.Pick(lesson, number - 1, 1, total)
             label = f"Lesson {number} of {total}"
         else:
-            pick, label = await self._current(request)
+            pick, label = await self.current(request)
         body = lesson_blocks.build_lesson(
             pick, self.services.catalog, footer=f"{label} · `/mlops lesson 7` shows any lesson"
         )
         body += lesson_blocks.build_question(pick.lesson)
         return Reply(text=lesson_blocks.lesson_text(pick), blocks=body[: blocks.MAX_BLOCKS])
 
-    async def _current(self, request: CommandRequest) -> tuple[curriculum.Pick, str]:
+    async def current(self, request: CommandRequest) -> tuple[curriculum.Pick, str]:
         sub = await subscriptions.get(self.engine, request.team_id, request.channel_id)
         if sub is None:
             return curriculum.pick(self.lessons, 0, 1), "Not subscribed: here is lesson 1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bot.features.stats as stats
 from bot import blocks, texts
 from bot.blocks import search as search_blocks
 from bot.core.commands import SEARCH
@@ -40,7 +41,9 @@ def answer(
 
 
 async def on_search(services: Services, request: CommandRequest, args: str) -> Reply:
-    return answer(services, args, in_thread=request.source == "mention")
+    reply = answer(services, args, in_thread=request.source == "mention")
+    await stats.log_search(services, request.team_id, args)  # guarded: never fails a search
+    return reply
 
 
 async def on_help(services: Services, request: CommandRequest, args: str) -> Reply:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
+import bot.features.home as home
 from bot import blocks, texts
 from bot.blocks import suggestions as kit
 from bot.core import suggestions as core
@@ -310,6 +311,8 @@ async def on_approve(services: Services, action: ActionRequest) -> Reply | None:
     if suggestion_id is None:
         return notice(texts.SUGGESTION_GONE)
     decision = await decide(services, suggestion_id, action.user_id, approve=True)
+    if action.container == "view":  # from App Home: show it without the decided suggestion
+        await home.refresh(services, action.team_id, action.user_id)
     # The review message itself shows the decision; elsewhere (ephemeral list, console,
     # App Home) the moderator is told directly.
     if decision.outcome != "ok" or action.container != "message":
@@ -327,11 +330,18 @@ async def on_reject(services: Services, action: ActionRequest) -> Reply | None:
     if check.outcome != "ok" or check.row is None:
         return notice(check.message())
     modal = kit.build_reject_modal(check.row.id, check.row.title)
+    if action.container == "view":  # opened from App Home: refresh it after the decision
+        modal["private_metadata"] += FROM_HOME
     return Reply(text=blocks.fallback("Reject suggestion"), modal=modal)
 
 
+FROM_HOME = ":home"
+
+
 async def on_reject_submit(services: Services, view: ViewRequest) -> ViewResult:
-    suggestion_id = _suggestion_id(view.private_metadata)
+    raw = view.private_metadata
+    from_home = raw.endswith(FROM_HOME)
+    suggestion_id = _suggestion_id(raw.removesuffix(FROM_HOME))
     if suggestion_id is None:
         return ViewResult(update=blocks.build_info_modal(texts.SUGGESTION_GONE, "Suggestion"))
     decision = await decide(
@@ -348,6 +358,8 @@ async def on_reject_submit(services: Services, view: ViewRequest) -> ViewResult:
 
     async def after() -> Reply | None:
         await announce(services, row)
+        if from_home:
+            await home.refresh(services, view.team_id, view.user_id)
         return notice(decision.message())
 
     return ViewResult(after=after)

@@ -106,6 +106,7 @@ class SlackGateway:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        self._bot_user: str | None = None
 
     # -- weekly digest ----------------------------------------------------------------------
     def single_shot(self) -> SlackGateway:
@@ -219,6 +220,38 @@ class SlackGateway:
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    # -- App Home, people, stats -------------------------------------------------------------
+    async def publish_home(self, user: str, view: dict[str, Any]) -> bool:
+        """Show `view` as the person's Home tab; False (logged) if Slack refused."""
+        try:
+            await self.client.views_publish(user_id=user, view=view)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+            code = slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+            logger.warning("could not publish App Home for %s: %s", user, code)
+            return False
+        return True
+
+    async def is_workspace_admin(self, user: str) -> bool:
+        """Whether users.info says the person is a workspace admin or owner (False if unknown)."""
+        try:
+            response = await self.client.users_info(user=user)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+            code = slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+            logger.warning("users.info failed for %s: %s", user, code)
+            return False
+        info = response.get("user") or {}
+        return any(bool(info.get(key)) for key in ("is_admin", "is_owner", "is_primary_owner"))
+
+    async def bot_user_id(self) -> str:
+        """The bot's own user id (auth.test, asked once), to leave its messages out of counts."""
+        if self._bot_user is None:
+            try:
+                response = await self.client.auth_test()
+            except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError):
+                return ""
+            self._bot_user = str(response.get("user_id") or "")
+        return self._bot_user
 
     # -- suggestions: best effort, the database already holds the truth -----------------
     async def post_review(

@@ -128,3 +128,17 @@ link_checks = Table(
     Column("dead", Boolean, nullable=False),
 )
 Index("ix_link_checks_dead", link_checks.c.dead)
+
+# What people searched for, for `/mlops stats`: normalised text only, never who searched.
+# Rows older than MLOPS_SEARCH_LOG_DAYS are pruned daily.
+search_log = Table(
+    "search_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", String(32), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("query", String(200), nullable=False),
+    Column("topic", String(80), nullable=True),
+    Column("matched", Boolean, nullable=False),
+)
+Index("ix_search_log_team_day", search_log.c.team_id, search_log.c.day)

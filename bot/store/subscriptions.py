@@ -92,7 +92,8 @@ async def subscribe(
     """Create or update a channel's subscription (active from `now`); True when it is new.
 
     Re-subscribing keeps the channel's place in the curriculum and lifts a suspension; a
-    delivery Slack refused because the channel was gone becomes retryable again.
+    delivery Slack refused because the channel was gone becomes retryable again. Re-subscribing
+    an unsubscribed channel makes `user_id` its subscriber (`created_by`).
     """
     values = {
         "day": schedule.day,
@@ -120,12 +121,15 @@ async def subscribe(
             )
     except IntegrityError:
         created = False
+        where = (subscriptions.c.team_id == team_id, subscriptions.c.channel_id == channel_id)
         async with engine.begin() as conn:
+            # Whoever subscribes an unsubscribed channel again is its subscriber from now on.
             await conn.execute(
                 update(subscriptions)
-                .where(subscriptions.c.team_id == team_id, subscriptions.c.channel_id == channel_id)
-                .values(**values)
+                .where(*where, subscriptions.c.status == UNSUBSCRIBED)
+                .values(created_by=user_id)
             )
+            await conn.execute(update(subscriptions).where(*where).values(**values))
             await conn.execute(
                 update(deliveries)
                 .where(

@@ -1,0 +1,81 @@
+"""Search log repository: one row per search (team, day, normalised query, topic, matched).
+
+No user ids, channel ids or timestamps finer than the day are stored; rows older than the
+retention (MLOPS_SEARCH_LOG_DAYS) are deleted by a daily job.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.stats import Count
+from bot.store.schema import search_log
+
+
+async def record(
+    engine: AsyncEngine, *, team_id: str, day: date, query: str, topic: str | None, matched: bool
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(search_log).values(
+                team_id=team_id[:32],
+                day=day,
+                query=query[:200],
+                topic=(topic or None) and topic[:80],
+                matched=matched,
+            )
+        )
+
+
+async def prune(engine: AsyncEngine, before: date) -> int:
+    """Delete rows logged before `before`; how many went."""
+    async with engine.begin() as conn:
+        result = await conn.execute(delete(search_log).where(search_log.c.day < before))
+    return int(result.rowcount or 0)
+
+
+async def count_since(engine: AsyncEngine, team_id: str, since: date) -> int:
+    query = select(func.count()).where(search_log.c.team_id == team_id, search_log.c.day >= since)
+    async with engine.connect() as conn:
+        return int((await conn.execute(query)).scalar_one())
+
+
+async def top_topics(engine: AsyncEngine, team_id: str, since: date, limit: int = 5) -> list[Count]:
+    """The topics searched most since `since` (matched searches with a topic), most first."""
+    n = func.count().label("n")
+    query = (
+        select(search_log.c.topic, n)
+        .where(
+            search_log.c.team_id == team_id,
+            search_log.c.day >= since,
+            search_log.c.topic.is_not(None),
+        )
+        .group_by(search_log.c.topic)
+        .order_by(n.desc(), search_log.c.topic)
+        .limit(limit)
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [Count(str(row[0]), int(row[1])) for row in rows]
+
+
+async def unmatched(engine: AsyncEngine, team_id: str, since: date, limit: int = 10) -> list[Count]:
+    """Queries that got the no-match page since `since`, grouped by text, most asked first."""
+    n = func.count().label("n")
+    query = (
+        select(search_log.c.query, n)
+        .where(
+            search_log.c.team_id == team_id,
+            search_log.c.day >= since,
+            search_log.c.matched.is_(False),
+        )
+        .group_by(search_log.c.query)
+        .order_by(n.desc(), search_log.c.query)
+        .limit(limit)
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [Count(str(row[0]), int(row[1])) for row in rows]
