@@ -62,3 +62,30 @@ NO_MODERATORS = "No moderators are set up yet: an operator lists them in `MLOPS_
 NO_PENDING_SUGGESTIONS = "No suggestions are waiting for review."
 SUGGESTION_GONE = "That suggestion no longer exists."
 ALREADY_DECIDED = "Already decided. {decision}"
+
+# The weekly quiz and recap.
+QUIZ_INTRO = "*Quiz* 🧠 Check what you learned: pick an answer (only you see how you did)."
+QUIZ_FALLBACK = "Quiz: {title}"
+QUIZ_NO_ANSWERS = "No answers yet"
+QUIZ_ANSWERED = "{count} answered"
+QUIZ_YOURS = "you've answered {done} of {total}"
+QUIZ_RIGHT = "✅ *Right.*"
+QUIZ_WRONG = "❌ *Not quite.*"
+QUIZ_CHANGED = "Answer changed."
+QUIZ_PRIVATE_NOTE = "Only you see this. You can change your answer until the next lesson is posted."
+QUIZ_PRACTICE_NOTE = "Practice quiz: only you see this."
+QUIZ_CLOSED = "This quiz has closed: `/mlops quiz` shows the current one."
+QUIZ_UNKNOWN = "I don't know that quiz any more: `/mlops quiz` shows the current one."
+QUIZ_NOT_SUBSCRIBED = (
+    "This channel isn't subscribed to weekly lessons, so there's no quiz here. `/mlops lesson`"
+    " shows lesson 1, and `/mlops subscribe` starts the weekly lessons (each with a quiz)."
+)
+QUIZ_NOTHING_YET = (
+    "No lesson has been posted here yet, so there's no quiz to take. `/mlops lesson` shows"
+    " the one coming up, and `/mlops schedule` says when it arrives."
+)
+QUIZ_CURRENT = "*This week's quiz* 🧠 Lesson {number}: {title}"
+QUIZ_PRACTICE = (
+    "*Practice quiz* 🧠 Lesson 1: {title}. No lesson has been posted in the console; in Slack,"
+    " `/mlops quiz` shows the channel's current quiz."
+)
