@@ -13,6 +13,7 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ("/mlops feast", "look up a tool"),
     ("/mlops topics", "every topic, with its resource count"),
     ("/mlops lesson", "this channel's current weekly lesson (`/mlops lesson 7` for any)"),
+    ("/mlops quiz", "this week's quiz, only to you"),
     ("/mlops subscribe tue 09:30 Europe/Berlin", "weekly lessons in this channel"),
     ("/mlops schedule", "when the next lesson arrives"),
     ("/mlops suggest https://example.org/post serving", "propose a resource for the catalog"),
