@@ -40,9 +40,10 @@ async def gather(
     pick = curriculum.pick(lessons, previous.position, previous.season)
     args = (engine, previous.team_id, previous.channel_id, previous.week_key)
     quiz = None
-    if pick.lesson.quiz:
-        counts = await quiz_store.question_counts(*args)
-        quiz = tally(pick.lesson, await quiz_store.participants(*args), counts)
+    people = await quiz_store.participants(*args)
+    # A week posted before quizzes existed had none: say nothing rather than "no answers".
+    if pick.lesson.quiz and (people or await quiz_store.find_post(*args)):
+        quiz = tally(pick.lesson, people, await quiz_store.question_counts(*args))
     return Recap(
         lesson_title=pick.lesson.title,
         lesson_number=pick.number,

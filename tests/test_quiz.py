@@ -316,3 +316,18 @@ async def test_when_slack_cannot_tell_the_recap_the_lesson_is_posted_without_it(
     assert len(quizzes(fake_slack, CHANNEL)) == 2
     warnings = [r for r in caplog.records if r.name == "bot.recap"]
     assert len(warnings) == 1 and "missing_scope" in warnings[0].getMessage()
+
+
+async def test_a_week_without_a_quiz_message_gets_no_quiz_line_in_its_recap(
+    tmp_path: Path, fake_slack: FakeSlack, catalog: Catalog
+) -> None:
+    from bot.store.schema import quiz_posts
+
+    clock = Clock(T0)
+    async with quiz_bot(tmp_path, fake_slack, catalog, clock) as server:
+        async with server.services.engine.begin() as conn:  # as if posted before quizzes
+            await conn.execute(quiz_posts.delete())
+        clock.now = MONDAY + timedelta(days=7)
+        await Digest(server.services, sleep=Sleeps()).run_pass(clock.now)
+    recap = lesson_roots(fake_slack, CHANNEL)[1]["blocks"][0]["text"]["text"]
+    assert "no replies yet" in recap and "Quiz" not in recap
