@@ -2,11 +2,11 @@
 
 A pass finds the subscriptions whose latest occurrence fell due (catch-up within the week),
 claims each (channel, week) in the database, posts the lesson (opening with last week's
-recap), records its ts, posts the discussion question as the first reply and the quiz as the
-second, records those. Every step is recorded before the next,
-and every message carries its delivery key in Slack message metadata, so a pass that takes
-over an unfinished claim (its process crashed, or a post's outcome is unknown) first looks in
-the channel for what already arrived and posts only what is missing.
+recap, `bot.recap`), records its ts, posts the discussion question as the first reply and the
+quiz as the second, records those. Every step is recorded before the next, and every message
+carries its delivery key and kind in Slack message metadata, so a pass that takes over an
+unfinished claim (its process crashed, or a post's outcome is unknown) first looks in the
+channel for what already arrived and posts only what is missing.
 
 Both the scheduler (`bot.scheduler`) and `mlops-bot digest run` call `Digest.run_pass`.
 """
