@@ -331,3 +331,24 @@ async def test_a_week_without_a_quiz_message_gets_no_quiz_line_in_its_recap(
         await Digest(server.services, sleep=Sleeps()).run_pass(clock.now)
     recap = lesson_roots(fake_slack, CHANNEL)[1]["blocks"][0]["text"]["text"]
     assert "no replies yet" in recap and "Quiz" not in recap
+
+
+async def test_each_answer_is_counted_in_metrics(tmp_path: Path, catalog: Catalog) -> None:
+    from dataclasses import replace
+
+    from bot.features.quiz import on_answer
+    from bot.metrics import Metrics
+    from bot.router import ActionRequest
+
+    question = catalog.lessons[0].quiz[0]
+    metrics = Metrics()
+    async with boot_bot(tmp_path, catalog, None, offline=True) as server:
+        services = replace(server.services, metrics=metrics)
+        for index in (question.correct_index, option(question, False), option(question, False)):
+            value = answer_value("practice", question.id, index)
+            request = ActionRequest(ACTION_ANSWERS[index], value, container="console",
+                                    channel_id="C0CONSOLE")  # fmt: skip
+            await on_answer(services, request)
+    body = metrics.render()[0].decode()
+    assert 'mlops_quiz_answers_total{correct="true"} 1.0' in body
+    assert 'mlops_quiz_answers_total{correct="false"} 2.0' in body
