@@ -352,3 +352,22 @@ async def test_each_answer_is_counted_in_metrics(tmp_path: Path, catalog: Catalo
     body = metrics.render()[0].decode()
     assert 'mlops_quiz_answers_total{correct="true"} 1.0' in body
     assert 'mlops_quiz_answers_total{correct="false"} 2.0' in body
+
+
+async def test_answers_count_and_recap_over_postgres(
+    tmp_path: Path, fake_slack: FakeSlack, catalog: Catalog, pg_url: str
+) -> None:
+    clock = Clock(T0)
+    question = catalog.lessons[0].quiz[0]
+    async with quiz_bot(
+        tmp_path, fake_slack, catalog, clock, quiz_update_interval=0, database_url=pg_url
+    ) as server:
+        clock.now = MONDAY + timedelta(hours=1)
+        await answer(server, fake_slack, "UANN", question, option(question, False))
+        await answer(server, fake_slack, "UANN", question, question.correct_index)
+        await answer(server, fake_slack, "UBEN", question, option(question, False))
+        await fake_slack.wait_for(lambda: updates(fake_slack)[-1:] == ["2 answered"])
+        clock.now = MONDAY + timedelta(days=7)
+        await Digest(server.services, sleep=Sleeps()).run_pass(clock.now)
+    recap = lesson_roots(fake_slack, CHANNEL)[1]["blocks"][0]["text"]["text"]
+    assert "2 people took part; right answers: Q1 50%." in recap
