@@ -226,13 +226,19 @@ async def test_slash_quiz_shows_the_current_quiz_and_its_buttons_answer(
         assert len(shown) == sum(len(q.options) for q in lesson.quiz)
         assert "you've answered 0 of" in context_of(ack["blocks"])
         # A latecomer answers from the ephemeral message (no message_ts: is_ephemeral).
-        pressed = shown[lesson.quiz[0].correct_index]
+        pressed_at = lesson.quiz[0].correct_index
+        pressed = shown[pressed_at]
         resp = await server.click(
             pressed["action_id"], pressed["value"], user="ULATE", channel=CHANNEL
         )
         assert resp.status == 200
         await fake_slack.wait_for(lambda: bool(fake_slack.responses))
-        assert "Right" in fake_slack.responses[-1]["blocks"][0]["text"]["text"]
+        reply = fake_slack.responses[-1]
+        assert "Right" in reply["blocks"][0]["text"]["text"]
+        # The ephemeral quiz is replaced: feedback on top, the quiz below with this answer marked.
+        assert reply["replace_original"] is True and reply["response_type"] == "ephemeral"
+        styles = [e.get("style") for e in buttons(reply)]
+        assert styles.count("primary") == 1 and styles.index("primary") == pressed_at
         await fake_slack.wait_for(lambda: updates(fake_slack) == ["1 answered"])
         again = await server.slash("quiz", channel_id=CHANNEL, user_id="ULATE")
         assert "1 answered · you've answered 1 of" in context_of(again["blocks"])
@@ -256,17 +262,21 @@ async def test_console_practice_quiz_with_press(tmp_path: Path, catalog: Catalog
         assert f"[1 {question.options[0].text}" in shown
         right = await console.handle(f"press {question.correct_index + 1}")
         assert "Right" in right and question.options[question.correct_index].explain[:30] in right
-        await console.handle("/mlops quiz")
+        # The quiz comes back below the feedback, so `press N` answers the next one.
+        assert "1 answered · you've answered 1 of" in right
         wrong_index = option(question, False)
         wrong = await console.handle(f"press {wrong_index + 1}")
         assert "Not quite" in wrong and "Answer changed" in wrong
+        second = lesson.quiz[1]
+        offset = len(question.options)
+        await console.handle(f"press {offset + second.correct_index + 1}")
         again = await console.handle("/mlops quiz")
-        assert "1 answered" in again and "you've answered 1 of" in again
+        assert "1 answered" in again and "you've answered 2 of" in again
         engine = server.services.engine
         answers = await quiz_store.answers_of(
             engine, "T0CONSOLE", "C0CONSOLE", "practice", "U0CONSOLE"
         )
-        assert answers == {question.id: wrong_index}
+        assert answers == {question.id: wrong_index, second.id: second.correct_index}
 
 
 async def test_a_quiz_that_reached_slack_before_a_crash_is_found_not_reposted(

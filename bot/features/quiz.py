@@ -9,7 +9,8 @@ message (`quiz-count:<id>`) that runs when the interval ends and shows the count
 burst of clicks costs one update. The database decides who updates (compare-and-set on the
 count last shown), so two replicas never send the same change twice.
 
-`/mlops quiz` shows the channel's current quiz to the person, with the same buttons. The
+`/mlops quiz` shows the channel's current quiz to the person, with the same buttons; a click
+there replaces it with the feedback and the quiz again, their answers marked. The
 console has no posted lessons, so it shows lesson 1's quiz for practice; those answers are
 recorded under the week key `practice` in the console's channel.
 """
@@ -23,7 +24,7 @@ from datetime import datetime, timedelta
 from apscheduler.triggers.date import DateTrigger
 
 from bot import texts
-from bot.blocks import escape
+from bot.blocks import Block, divider, escape
 from bot.blocks import quiz as quiz_blocks
 from bot.core import curriculum
 from bot.core.models import Lesson, QuizQuestion
@@ -56,10 +57,6 @@ async def current_delivery(services: Services, team_id: str, channel_id: str) ->
         if row.message_ts:
             return row
     return None
-
-
-def _lesson(services: Services, row: Delivery) -> Lesson:
-    return curriculum.pick(services.catalog.lessons, row.position, row.season).lesson
 
 
 def _question(lesson: Lesson, question_id: str) -> QuizQuestion | None:
@@ -140,7 +137,7 @@ async def on_answer(services: Services, request: ActionRequest) -> Reply:
     if practice:
         if channel != CONSOLE_CHANNEL or not services.catalog.lessons:
             return notice(texts.QUIZ_UNKNOWN)
-        lesson = services.catalog.lessons[0]
+        lesson, number = services.catalog.lessons[0], 1
     else:
         row = await deliveries.find(services.engine, team, channel, week_key)
         if row is None or not row.message_ts:
@@ -148,7 +145,8 @@ async def on_answer(services: Services, request: ActionRequest) -> Reply:
         current = await current_delivery(services, team, channel)
         if current is None or current.id != row.id:
             return notice(texts.QUIZ_CLOSED)
-        lesson = _lesson(services, row)
+        pick = curriculum.pick(services.catalog.lessons, row.position, row.season)
+        lesson, number = pick.lesson, pick.number
     question = _question(lesson, question_id)
     if question is None or option >= len(question.options):
         return notice(texts.QUIZ_UNKNOWN)
@@ -165,10 +163,16 @@ async def on_answer(services: Services, request: ActionRequest) -> Reply:
         if post is not None:
             await refresh_count(services, post.id)
     changed = previous is not None and previous != option
-    return Reply(
-        text=quiz_blocks.feedback_text(question, option),
-        blocks=quiz_blocks.build_feedback(question, option, changed=changed, practice=practice),
-    )
+    blocks = quiz_blocks.build_feedback(question, option, changed=changed, practice=practice)
+    text = quiz_blocks.feedback_text(question, option)
+    if request.container in ("ephemeral", "console"):
+        # Answered from `/mlops quiz`: show it again below the feedback, this answer marked,
+        # so the next question is one click (or `press N`) away. Only the clicker sees it.
+        quiz = await _personal_quiz(
+            services, request.user_id, lesson, number, team, channel, week_key
+        )
+        return Reply(text=text, blocks=[*blocks, divider(), *quiz], replace=True)
+    return Reply(text=text, blocks=blocks)
 
 
 # -- /mlops quiz ----------------------------------------------------------------------------
@@ -182,34 +186,51 @@ async def on_quiz(services: Services, request: CommandRequest, args: str) -> Rep
     team = request.team_id
     current = await current_delivery(services, team, channel)
     if current is None and channel == CONSOLE_CHANNEL and services.catalog.lessons:
-        return await _show(
-            services, request, services.catalog.lessons[0], team, channel, quiz_store.PRACTICE,
-            texts.QUIZ_PRACTICE.format(title=escape(services.catalog.lessons[0].title)),
-        )  # fmt: skip
+        lesson = services.catalog.lessons[0]
+        return await _show(services, request, lesson, 1, team, channel, quiz_store.PRACTICE)
     sub = await subscriptions.get(services.engine, team, channel)
     if sub is None or sub.status == subscriptions.UNSUBSCRIBED:
         return notice(texts.QUIZ_NOT_SUBSCRIBED)
     if current is None:
         return notice(texts.QUIZ_NOTHING_YET)
     pick = curriculum.pick(services.catalog.lessons, current.position, current.season)
-    intro = texts.QUIZ_CURRENT.format(number=pick.number, title=escape(pick.lesson.title))
-    return await _show(services, request, pick.lesson, team, channel, current.week_key, intro)
+    return await _show(services, request, pick.lesson, pick.number, team, channel, current.week_key)
 
 
 async def _show(
     services: Services,
     request: CommandRequest,
     lesson: Lesson,
+    number: int,
     team: str,
     channel: str,
     week_key: str,
-    intro: str,
 ) -> Reply:
+    blocks = await _personal_quiz(
+        services, request.user_id, lesson, number, team, channel, week_key
+    )
+    return Reply(text=quiz_blocks.quiz_text(lesson), blocks=blocks)
+
+
+async def _personal_quiz(
+    services: Services,
+    user_id: str,
+    lesson: Lesson,
+    number: int,
+    team: str,
+    channel: str,
+    week_key: str,
+) -> list[Block]:
+    """The quiz as one person sees it: the count, and their own answers marked."""
     engine = services.engine
     count = await quiz_store.participants(engine, team, channel, week_key)
-    mine = await quiz_store.answers_of(engine, team, channel, week_key, request.user_id)
-    blocks = quiz_blocks.build_quiz(lesson, week_key, count, intro=intro, mine=mine)
-    return Reply(text=quiz_blocks.quiz_text(lesson), blocks=blocks)
+    mine = await quiz_store.answers_of(engine, team, channel, week_key, user_id)
+    title = escape(lesson.title)
+    if week_key == quiz_store.PRACTICE:
+        intro = texts.QUIZ_PRACTICE.format(title=title)
+    else:
+        intro = texts.QUIZ_CURRENT.format(number=number, title=title)
+    return quiz_blocks.build_quiz(lesson, week_key, count, intro=intro, mine=mine)
 
 
 FEATURE = Feature(
