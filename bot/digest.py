@@ -1,11 +1,12 @@
 """The weekly digest: one pass posts every lesson that is owed at an instant, exactly once.
 
 A pass finds the subscriptions whose latest occurrence fell due (catch-up within the week),
-claims each (channel, week) in the database, posts the lesson, records its ts, posts the
-discussion question as the first reply, records that. Every step is recorded before the next,
-and every message carries its delivery key in Slack message metadata, so a pass that takes
-over an unfinished claim (its process crashed, or a post's outcome is unknown) first looks in
-the channel for what already arrived and posts only what is missing.
+claims each (channel, week) in the database, posts the lesson (opening with last week's
+recap, `bot.recap`), records its ts, posts the discussion question as the first reply and the
+quiz as the second, records those. Every step is recorded before the next, and every message
+carries its delivery key and kind in Slack message metadata, so a pass that takes over an
+unfinished claim (its process crashed, or a post's outcome is unknown) first looks in the
+channel for what already arrived and posts only what is missing.
 
 Both the scheduler (`bot.scheduler`) and `mlops-bot digest run` call `Digest.run_pass`.
 """
@@ -19,12 +20,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from bot import recap
+from bot.blocks import Block
 from bot.blocks import lessons as lesson_blocks
+from bot.blocks import quiz as quiz_blocks
 from bot.core import curriculum
 from bot.core.schedule import Occurrence, owed_occurrence
 from bot.services import Services
 from bot.slack.gateway import ChannelGone, PostError, RateLimited, SlackGateway, Uncertain
 from bot.store import deliveries, subscriptions
+from bot.store import quiz as quiz_store
 from bot.store.deliveries import Delivery
 from bot.store.subscriptions import Subscription
 from bot.store.suggestions import approved_since
@@ -34,6 +39,7 @@ logger = logging.getLogger(__name__)
 EVENT_TYPE = "mlops_lesson"
 KIND_LESSON = "lesson"
 KIND_QUESTION = "question"
+KIND_QUIZ = "quiz"
 
 MAX_RATE_LIMITED = 8  # 429s honoured per message before giving up until the next pass
 MAX_UNCERTAIN = 3  # 5xx/timeouts per message (each followed by a look in the channel)
@@ -240,14 +246,38 @@ class Digest:
                     ),
                     lambda: self._find_reply(row),
                 )
+            await self._post_quiz(row, pick, now, taken_over)
             if await deliveries.mark_done(self.engine, row, reply_ts, now=now) is None:
                 raise PostError("claim lost to another process")
 
+    async def _post_quiz(
+        self, row: Delivery, pick: curriculum.Pick, now: datetime, taken_over: bool
+    ) -> None:
+        """The quiz as the second reply in the thread, once (recorded in quiz_posts)."""
+        if not pick.lesson.quiz:
+            return
+        if await quiz_store.find_post(self.engine, row.team_id, row.channel_id, row.week_key):
+            return
+        ts = await self._find_in_thread(row, KIND_QUIZ) if taken_over else None
+        if ts is None:
+            ts = await self._send(
+                row.channel_id,
+                lambda: self.slack.post_once(
+                    row.channel_id,
+                    quiz_blocks.quiz_text(pick.lesson),
+                    quiz_blocks.build_quiz(pick.lesson, row.week_key, 0),
+                    thread_ts=row.message_ts,
+                    metadata=metadata(row.key, KIND_QUIZ, pick),
+                ),
+                lambda: self._find_in_thread(row, KIND_QUIZ),
+            )
+        await quiz_store.record_post(self.engine, row, ts, now=now)
+
     async def _post_root(self, row: Delivery, sub: Subscription, pick: curriculum.Pick) -> str:
-        last_week, since = await self._last_week(row, sub)
+        opening, since = await self._last_week(row, sub)
         community = await approved_since(self.engine, since)
         blocks = lesson_blocks.build_lesson(
-            pick, self.services.catalog, last_week=last_week, community=community
+            pick, self.services.catalog, opening=opening, community=community
         )
         return await self._send(
             row.channel_id,
@@ -260,28 +290,16 @@ class Digest:
             lambda: self._find_root(row),
         )
 
-    async def _last_week(
-        self, row: Delivery, sub: Subscription
-    ) -> tuple[lesson_blocks.LastWeek | None, datetime]:
-        """Last week's thread (best effort: a count costs one call) and when it was posted."""
+    async def _last_week(self, row: Delivery, sub: Subscription) -> tuple[list[Block], datetime]:
+        """Last week's recap (best effort: none if Slack cannot tell) and when it was posted."""
         previous = await deliveries.previous_posted(
             self.engine, row.team_id, row.channel_id, row.week_key
         )
         if previous is None or previous.message_ts is None:
-            return None, sub.created_at
+            return [], sub.created_at
         since = previous.completed_at or previous.claimed_at
-        url = lesson_blocks.thread_url(row.channel_id, previous.message_ts)
-        replies: int | None = None
-        try:
-            thread = await self.slack.thread(row.channel_id, previous.message_ts)
-        except PostError as exc:  # the count is decoration; never delay a lesson for it
-            logger.info("no reply count for %s: %s", previous.key, exc.code)
-        else:
-            root = next((m for m in thread if m.get("ts") == previous.message_ts), None)
-            if root is not None:
-                ours = 1 if previous.reply_ts else 0
-                replies = max(int(root.get("reply_count") or 0) - ours, 0)
-        return lesson_blocks.LastWeek(replies=replies, url=url), since
+        found = await recap.gather(self.engine, self.slack, previous, self.services.catalog.lessons)
+        return (quiz_blocks.build_recap(found) if found else []), since
 
     async def _find_root(self, row: Delivery) -> str | None:
         """The ts of this delivery's lesson post if it already reached the channel."""
@@ -295,12 +313,16 @@ class Digest:
 
     async def _find_reply(self, row: Delivery) -> str | None:
         """The ts of this delivery's question reply if it already reached the thread."""
+        return await self._find_in_thread(row, KIND_QUESTION)
+
+    async def _find_in_thread(self, row: Delivery, kind: str) -> str | None:
+        """The ts of this delivery's reply of `kind` if it already reached the thread."""
         assert row.message_ts is not None
         message_ts = row.message_ts
         thread = await self._patient(lambda: self.slack.thread(row.channel_id, message_ts))
         for message in thread:
-            if message.get("ts") != message_ts and carries(message, row.key, KIND_QUESTION):
-                logger.info("reconciled %s: question already posted", row.key)
+            if message.get("ts") != message_ts and carries(message, row.key, kind):
+                logger.info("reconciled %s: %s already posted", row.key, kind)
                 return str(message["ts"])
         return None
 

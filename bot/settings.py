@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         default=1.0, ge=0, le=60, alias="MLOPS_DIGEST_CHANNEL_INTERVAL"
     )
     digest_per_minute: int = Field(default=0, ge=0, alias="MLOPS_DIGEST_PER_MINUTE")
+    # The quiz message's "N answered" is updated at most once per this many seconds.
+    quiz_update_interval: float = Field(
+        default=3.0, ge=0, le=300, alias="MLOPS_QUIZ_UPDATE_INTERVAL"
+    )
 
     # Community suggestions.
     admins: str = Field(default="", alias="MLOPS_ADMINS")

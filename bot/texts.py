@@ -13,6 +13,7 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ("/mlops feast", "look up a tool"),
     ("/mlops topics", "every topic, with its resource count"),
     ("/mlops lesson", "this channel's current weekly lesson (`/mlops lesson 7` for any)"),
+    ("/mlops quiz", "this week's quiz, only to you"),
     ("/mlops subscribe tue 09:30 Europe/Berlin", "weekly lessons in this channel"),
     ("/mlops schedule", "when the next lesson arrives (and a Schedule… form to change it)"),
     ("/mlops stats", "how the lessons are going here, and what people searched for in vain"),
@@ -74,3 +75,29 @@ ONLY_MODERATORS_STATS = (
     "Only moderators see any channel's stats; `/mlops stats` in a channel shows its own."
 )
 ALREADY_SUBSCRIBED = "This channel already gets a weekly MLOps lesson on {schedule}."
+# The weekly quiz and recap.
+QUIZ_INTRO = "*Quiz* 🧠 Check what you learned: pick an answer (only you see how you did)."
+QUIZ_FALLBACK = "Quiz: {title}"
+QUIZ_NO_ANSWERS = "No answers yet"
+QUIZ_ANSWERED = "{count} answered"
+QUIZ_YOURS = "you've answered {done} of {total}"
+QUIZ_RIGHT = "✅ *Right.*"
+QUIZ_WRONG = "❌ *Not quite.*"
+QUIZ_CHANGED = "Answer changed."
+QUIZ_PRIVATE_NOTE = "Only you see this. You can change your answer until the next lesson is posted."
+QUIZ_PRACTICE_NOTE = "Practice quiz: only you see this."
+QUIZ_CLOSED = "This quiz has closed: `/mlops quiz` shows the current one."
+QUIZ_UNKNOWN = "I don't know that quiz any more: `/mlops quiz` shows the current one."
+QUIZ_NOT_SUBSCRIBED = (
+    "This channel isn't subscribed to weekly lessons, so there's no quiz here. `/mlops lesson`"
+    " shows lesson 1, and `/mlops subscribe` starts the weekly lessons (each with a quiz)."
+)
+QUIZ_NOTHING_YET = (
+    "No lesson has been posted here yet, so there's no quiz to take. `/mlops lesson` shows"
+    " the one coming up, and `/mlops schedule` says when it arrives."
+)
+QUIZ_CURRENT = "*This week's quiz* 🧠 Lesson {number}: {title}"
+QUIZ_PRACTICE = (
+    "*Practice quiz* 🧠 Lesson 1: {title}. No lesson has been posted in the console; in Slack,"
+    " `/mlops quiz` shows the channel's current quiz."
+)

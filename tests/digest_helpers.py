@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.core.catalog import Catalog
 from bot.core.schedule import Schedule
-from bot.digest import KIND_LESSON, KIND_QUESTION, Digest
+from bot.digest import KIND_LESSON, KIND_QUESTION, KIND_QUIZ, Digest
 from bot.services import Services
 from bot.store import subscriptions
 from tests.conftest import boot_bot
@@ -79,8 +79,14 @@ def questions(fake: FakeSlack, channel: str) -> list[dict[str, Any]]:
     return [m for m in fake.posted(channel) if m.get("thread_ts") and _kind(m) == KIND_QUESTION]
 
 
+def quizzes(fake: FakeSlack, channel: str) -> list[dict[str, Any]]:
+    """Quiz messages Slack received as thread replies in a channel."""
+    return [m for m in fake.posted(channel) if m.get("thread_ts") and _kind(m) == KIND_QUIZ]
+
+
 def header_of(message: dict[str, Any]) -> str:
-    return str(message["blocks"][0]["text"]["text"])
+    """The lesson's title (from the second week on, the post opens with last week's recap)."""
+    return str(next(b for b in message["blocks"] if b["type"] == "header")["text"]["text"])
 
 
 def context_text(message: dict[str, Any]) -> str:
@@ -90,10 +96,13 @@ def context_text(message: dict[str, Any]) -> str:
 
 
 def assert_exactly_once(fake: FakeSlack, channels: list[str]) -> None:
-    """Every channel has one lesson post and, in its thread, one question."""
+    """Every channel has one lesson post and, in its thread, one question and one quiz."""
     for channel in channels:
         roots = lesson_roots(fake, channel)
         assert len(roots) == 1, (channel, [header_of(r) for r in roots])
         replies = questions(fake, channel)
         assert len(replies) == 1, channel
         assert replies[0]["thread_ts"] == roots[0]["ts"]
+        quiz = quizzes(fake, channel)
+        assert len(quiz) == 1, channel
+        assert quiz[0]["thread_ts"] == roots[0]["ts"]

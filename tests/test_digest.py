@@ -90,7 +90,7 @@ async def test_post_has_lesson_resources_and_question_in_thread(
     assert lesson.question in reply["blocks"][0]["text"]["text"]
 
 
-async def test_second_week_links_last_weeks_thread_with_reply_count(
+async def test_second_week_opens_with_last_weeks_recap_and_permalink(
     tmp_path: Path, fake_slack: FakeSlack, catalog: Catalog
 ) -> None:
     async with digest_services(tmp_path, fake_slack, catalog) as services:
@@ -98,14 +98,16 @@ async def test_second_week_links_last_weeks_thread_with_reply_count(
         runner = digest(services)
         await runner.run_pass(utc(2025, 3, 3, 10))
         first = lesson_roots(fake_slack, "C1")[0]
-        assert "last week" not in context_text(first)
+        assert first["blocks"][0]["type"] == "header"  # nothing to recap in the first week
         for n in range(12):
-            fake_slack.add_message("C1", f"answer {n}", thread_ts=first["ts"])
+            fake_slack.add_message("C1", f"answer {n}", thread_ts=first["ts"], user=f"U{n % 4}")
         await runner.run_pass(utc(2025, 3, 10, 10, 1))
     second = lesson_roots(fake_slack, "C1")[1]
-    text = context_text(second)
-    assert "12 replies last week" in text
-    assert f"https://slack.com/archives/C1/p{first['ts'].replace('.', '')}|join in" in text
+    recap = second["blocks"][0]["text"]["text"]
+    assert "12 replies from 4 people" in recap  # the bot's question and quiz do not count
+    link = f"https://fake.slack.com/archives/C1/p{first['ts'].replace('.', '')}|Lesson 1: "
+    assert link in recap  # from chat.getPermalink, not built by hand
+    assert fake_slack.calls_to("chat.getPermalink")[0].args["message_ts"] == first["ts"]
 
 
 async def test_restart_and_repeated_runs_post_nothing_twice(
@@ -121,7 +123,7 @@ async def test_restart_and_repeated_runs_post_nothing_twice(
         report = await digest(services).run_pass(now + timedelta(hours=2))
     assert report.due == 0
     assert_exactly_once(fake_slack, ["C1", "C2", "C3"])
-    assert len(fake_slack.calls_to("chat.postMessage")) == 6
+    assert len(fake_slack.calls_to("chat.postMessage")) == 9  # lesson, question, quiz × 3
 
 
 async def test_catch_up_after_downtime_posts_once_within_the_week(
@@ -187,7 +189,7 @@ async def test_rate_limit_is_waited_out_with_retry_after(
         report = await digest(services, sleeps).run_pass(utc(2025, 3, 3, 10))
     assert report.posted and not report.failed
     assert 7.0 in sleeps.waits
-    assert len(fake_slack.calls_to("chat.postMessage")) == 3  # 429, root, question
+    assert len(fake_slack.calls_to("chat.postMessage")) == 4  # 429, root, question, quiz
     assert_exactly_once(fake_slack, ["C1"])
 
 
@@ -237,7 +239,7 @@ async def test_archived_channel_is_suspended_and_others_unaffected(
         assert sub is not None and sub.status == "suspended" and sub.status_reason == "is_archived"
         # Later passes leave the suspended channel alone.
         await runner.run_pass(utc(2025, 3, 3, 11))
-        assert len(fake_slack.calls_to("chat.postMessage")) == 5
+        assert len(fake_slack.calls_to("chat.postMessage")) == 7  # refused + 2 × 3
         # Re-subscribing resumes it with the lesson it never got.
         await subscribe(services, "C1", "mon", "10:00", "UTC", utc(2025, 3, 4))
         await runner.run_pass(utc(2025, 3, 10, 10))

@@ -76,7 +76,7 @@ async def test_catch_up_job_posts_what_fell_due_while_down(
         )
         assert catch_up.every is None  # runs once, as soon as the scheduler starts
         await catch_up.run(server.services)
-        assert len(fake_slack.calls_to("chat.postMessage")) == 4
+        assert len(fake_slack.calls_to("chat.postMessage")) == 6  # lesson, question, quiz × 2
         # The sweep finds nothing more to do.
         report = await lessons.sweep(server.services)
         assert report.due == 0 or not report.posted

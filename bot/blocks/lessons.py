@@ -7,7 +7,6 @@ can never become a link or a mention. Resource links come only from the catalog.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bot.blocks import (
     MAX_BLOCKS,
@@ -26,14 +25,6 @@ from bot.core.curriculum import Pick
 from bot.core.models import Lesson, Resource
 
 MAX_COMMUNITY = 5
-
-
-@dataclass(frozen=True)
-class LastWeek:
-    """Last week's discussion thread: how many people replied, and where it is."""
-
-    replies: int | None  # None when Slack could not tell us (the link is still useful)
-    url: str
 
 
 def thread_url(channel_id: str, ts: str) -> str:
@@ -75,14 +66,6 @@ def resource_lines(lesson: Lesson, catalog: Catalog) -> list[str]:
     return lines
 
 
-def last_week_text(replies: int | None) -> str:
-    if replies is None:
-        return "Last week's discussion"
-    if replies == 0:
-        return "Last week's question is still open"
-    return "1 reply last week" if replies == 1 else f"{replies} replies last week"
-
-
 def title(pick: Pick) -> str:
     return f"MLOps lesson {pick.number} of {pick.total}: {pick.lesson.title}"
 
@@ -96,23 +79,19 @@ def build_lesson(
     pick: Pick,
     catalog: Catalog,
     *,
-    last_week: LastWeek | None = None,
+    opening: Sequence[Block] = (),
     community: Sequence[Resource] = (),
     footer: str | None = "Discuss this week's question in the thread 🧵",
 ) -> list[Block]:
-    """The weekly post: header, lesson, resources, exercise, and the week's context."""
+    """The weekly post: `opening` (last week's recap), header, lesson, resources, exercise."""
     lesson = pick.lesson
-    blocks: list[Block] = [header(title(pick))]
+    blocks: list[Block] = [*opening, header(title(pick))]
     if pick.new_season:
         blocks.append(
             context(
                 f"🎓 *Season {pick.season} starts today.* That was the whole curriculum — we're"
                 " back at lesson 1. Same lessons, new discussion: see what changed for your team."
             )
-        )
-    if last_week is not None:
-        blocks.append(
-            context(f"💬 {last_week_text(last_week.replies)} — {link(last_week.url, 'join in')}")
         )
     body = body_sections(lesson.body)
     resources = resource_lines(lesson, catalog)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.features import home, lessons, links, schedule, search, stats, suggestions
+from bot.features import home, lessons, links, quiz, schedule, search, stats, suggestions
 from bot.router import Feature
 
 # Start-up hooks run in this order: links applies dead links after suggestions loads approvals.
@@ -14,4 +14,5 @@ FEATURES: tuple[Feature, ...] = (
     schedule.FEATURE,
     stats.FEATURE,
     home.FEATURE,
+    quiz.FEATURE,
 )

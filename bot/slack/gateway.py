@@ -318,3 +318,41 @@ class SlackGateway:
             await self.post_ephemeral(channel, user, texts.MENTION_FAILED, thread_ts=thread_ts)
         except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError):
             logger.info("could not tell %s ephemerally either", user)
+
+    # -- quiz and recap: reads for last week's recap, the quiz message's live count --------
+    async def permalink(self, channel: str, ts: str) -> str:
+        """Slack's own link to a message (chat.getPermalink); failures raise a PostError."""
+        try:
+            response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise classify(exc) from exc
+        link = str(response.get("permalink") or "")
+        if not link:
+            raise Rejected("no_permalink")
+        return link
+
+    async def discussion(self, channel: str, ts: str, *, pages: int = 5) -> list[dict[str, Any]]:
+        """Every message of a thread (root first), following cursors up to `pages` pages."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(pages):
+            try:
+                response = await self.client.conversations_replies(
+                    channel=channel, ts=ts, limit=200, cursor=cursor
+                )
+            except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+                raise classify(exc) from exc
+            found += list(response.get("messages") or [])
+            cursor = ((response.get("response_metadata") or {}).get("next_cursor")) or None
+            if not response.get("has_more") or not cursor:
+                break
+        return found
+
+    async def update_once(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        """chat.update without retries of its own; failures raise a classified PostError."""
+        try:
+            await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise classify(exc) from exc

@@ -142,3 +142,42 @@ search_log = Table(
     Column("matched", Boolean, nullable=False),
 )
 Index("ix_search_log_team_day", search_log.c.team_id, search_log.c.day)
+# The quiz message in each weekly post's thread (one per delivery), and the count it shows.
+quiz_posts = Table(
+    "quiz_posts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", Integer, nullable=False),
+    Column("team_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("week_key", String(32), nullable=False),
+    # 0-based curriculum position and season of the delivery's lesson.
+    Column("position", Integer, nullable=False),
+    Column("season", Integer, nullable=False),
+    Column("message_ts", String(32), nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+    # "N answered" as last sent to Slack, and when (chat.update is paced per message).
+    Column("rendered_count", Integer, nullable=False, default=0),
+    Column("rendered_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("team_id", "channel_id", "week_key", name="uq_quiz_post_week"),
+)
+
+# One answer per person per question of a channel's weekly quiz; the last one counts.
+quiz_answers = Table(
+    "quiz_answers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    # The delivery's week key, or "practice" for the console's practice quiz.
+    Column("week_key", String(32), nullable=False),
+    Column("question_id", String(80), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("option_index", Integer, nullable=False),
+    Column("correct", Boolean, nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint(
+        "team_id", "channel_id", "week_key", "question_id", "user_id", name="uq_quiz_answer"
+    ),
+)
+Index("ix_quiz_answers_user", quiz_answers.c.team_id, quiz_answers.c.user_id)

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 
 from bot.blocks import MAX_BLOCKS, MAX_SECTION
-from bot.blocks.lessons import LastWeek, build_lesson, build_question, thread_url
+from bot.blocks.lessons import build_lesson, build_question
+from bot.blocks.quiz import build_recap
 from bot.core import curriculum
 from bot.core.catalog import Catalog
 from bot.core.content import ContentError, load_catalog
-from bot.core.models import Kind, Resource
+from bot.core.models import Kind, Lesson, Resource
+from bot.core.quiz import Recap, tally
 
 
 def test_positions_advance_and_wrap_into_a_new_season(catalog: Catalog) -> None:
@@ -36,6 +38,12 @@ def test_by_number(catalog: Catalog) -> None:
     assert curriculum.by_number(catalog.lessons, 53) is None
 
 
+def _recap(lesson: Lesson) -> Recap:
+    counts = {q.id: (9, n) for n, q in enumerate(lesson.quiz)}
+    return Recap(lesson.title, 7, "https://fake.slack.com/archives/C1/p12", 12, 5,
+                 tally(lesson, 9, counts))  # fmt: skip
+
+
 def test_every_lesson_renders_within_block_kit_limits(catalog: Catalog) -> None:
     community = [
         Resource(
@@ -50,11 +58,12 @@ def test_every_lesson_renders_within_block_kit_limits(catalog: Catalog) -> None:
     ]
     for position in range(len(catalog.lessons)):
         pick = curriculum.pick(catalog.lessons, position, 2)
-        blocks = build_lesson(
-            pick, catalog, last_week=LastWeek(12, thread_url("C1", "1.2")), community=community
-        )
+        opening = build_recap(_recap(catalog.lessons[position - 1]))
+        blocks = build_lesson(pick, catalog, opening=opening, community=community)
         assert len(blocks) <= MAX_BLOCKS
-        assert blocks[0]["type"] == "header" and len(blocks[0]["text"]["text"]) <= 150
+        assert blocks[: len(opening)] == opening
+        head = blocks[len(opening)]
+        assert head["type"] == "header" and len(head["text"]["text"]) <= 150
         texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
         assert all(len(t) <= MAX_SECTION for t in texts)
         joined = "\n".join(texts)
@@ -68,16 +77,17 @@ def test_every_lesson_renders_within_block_kit_limits(catalog: Catalog) -> None:
         assert pick.lesson.question[:40] in question[0]["text"]["text"]
 
 
-def test_new_season_and_last_week_notes(catalog: Catalog) -> None:
+def test_new_season_note_and_the_recap_opening_the_post(catalog: Catalog) -> None:
+    last = catalog.lessons[-1]
     blocks = build_lesson(
-        curriculum.pick(catalog.lessons, 0, 2),
-        catalog,
-        last_week=LastWeek(12, thread_url("C123", "1700000000.000100")),
+        curriculum.pick(catalog.lessons, 0, 2), catalog, opening=build_recap(_recap(last))
     )
     contexts = " ".join(e["text"] for b in blocks if b["type"] == "context" for e in b["elements"])
     assert "Season 2 starts today" in contexts
-    assert "12 replies last week" in contexts
-    assert "https://slack.com/archives/C123/p1700000000000100" in contexts
+    recap = blocks[0]["text"]["text"]
+    assert "12 replies from 5 people" in recap
+    assert "<https://fake.slack.com/archives/C1/p12|Lesson 7: " in recap
+    assert "9 people took part" in recap
 
 
 def _write_lesson(root: Path, name: str, front: str) -> None:

@@ -249,6 +249,7 @@ class FakeSlack:
             "thread_ts": args.get("thread_ts"),
             "metadata": args.get("metadata"),
             "user": self.bot_user_id,
+            "bot_id": "BBOT",
         }
         self.messages[channel].append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": message}

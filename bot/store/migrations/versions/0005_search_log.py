@@ -1,7 +1,7 @@
 """Search log for /mlops stats: normalised queries per team and day, no user ids.
 
 Revision ID: 0005
-Revises: 0003 (the integrator re-chains it after the quiz's 0004)
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
