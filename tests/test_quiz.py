@@ -4,6 +4,7 @@ count, `/mlops quiz` in Slack and the console, and the recap that opens next wee
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -381,3 +382,30 @@ async def test_answers_count_and_recap_over_postgres(
         await Digest(server.services, sleep=Sleeps()).run_pass(clock.now)
     recap = lesson_roots(fake_slack, CHANNEL)[1]["blocks"][0]["text"]["text"]
     assert "2 people took part; right answers: Q1 50%." in recap
+
+
+async def test_quiz_answers_show_in_app_home_and_stats(
+    tmp_path: Path, fake_slack: FakeSlack, catalog: Catalog
+) -> None:
+    from bot.store import quiz_summary
+
+    lesson = catalog.lessons[0]
+    first, second = lesson.quiz[0], lesson.quiz[1]
+    async with quiz_bot(tmp_path, fake_slack, catalog, Clock(T0), admins="UANN") as server:
+        quiz_ts = quizzes(fake_slack, CHANNEL)[0]["ts"]
+        await answer(server, fake_slack, "UANN", first, first.correct_index, message_ts=quiz_ts)
+        await answer(server, fake_slack, "UANN", second, option(second, False), message_ts=quiz_ts)
+        await answer(server, fake_slack, "UBEN", first, first.correct_index, message_ts=quiz_ts)
+        engine = server.services.engine
+        record = await quiz_summary.quiz_record(engine, TEAM, "UANN")
+        assert record is not None and (record.answered, record.correct, record.streak) == (2, 1, 0)
+        ben = await quiz_summary.quiz_record(engine, TEAM, "UBEN")
+        assert ben is not None and (ben.answered, ben.correct, ben.streak) == (1, 1, 1)
+        root = lesson_roots(fake_slack, CHANNEL)[0]
+        tally = await quiz_summary.quiz_tally(engine, TEAM, CHANNEL, root["ts"])
+        assert tally is not None and (tally.people, tally.answers, tally.correct) == (2, 3, 2)
+        resp = await server.event({"type": "app_home_opened", "user": "UANN", "tab": "home"})
+        assert resp.status == 200
+        await fake_slack.wait_for(lambda: "UANN" in fake_slack.home_views)
+        home = json.dumps(fake_slack.home_views["UANN"])
+        assert "Your quiz record: 2 answered, 1 right, streak 0" in home

@@ -45,7 +45,7 @@ from bot.store.subscriptions import Subscription
 async def quiz_record(services: Services, team_id: str, user_id: str) -> QuizRecord | None:
     """The person's quiz record (answered, correct, streak); None while no quiz data exists.
 
-    INTEGRATION: backed by bot.store.quiz_summary.quiz_record, which reads the quiz tables."""
+    Read from the quiz answers (practice answers in the console do not count)."""
     return await quiz_summary.quiz_record(services.engine, team_id, user_id)
 
 
