@@ -34,8 +34,10 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from bot.core import intent as intents
 from bot.core.catalog import Catalog
-from bot.core.models import Resource, Topic
+from bot.core.models import Kind, Level, Resource, Topic
+from bot.core.spelling import Corrector, Lexicon, lexicon
 from bot.core.text import (
     GENERIC,
     STOPWORDS,
@@ -65,6 +67,19 @@ _TOP_POSTINGS = 2000  # a term seeds at most its best-scoring resources (all of 
 _COMMON_SEEDS = 300  # ...and a common term, when nothing rarer was asked, seeds this many
 _TOOL_NAME_SHARE = 0.03
 _CACHE_SIZE = 128  # ranked queries kept; each holds a heap over its hits the GC must walk
+# Evidence: a topic explains more than half of the query's meaningful words, or the best hits
+# hold at least this share of them; otherwise the no-match page.
+_TOPIC_EVIDENCE = 0.5
+_HIT_EVIDENCE = 0.7
+_EVIDENCE_HITS = 5
+_INCIDENTAL_WEIGHT = 0.3  # everyday English words no topic uses ("make sure", "after")
+_GENERAL_ML_SHARE = 0.5
+_KIND_DRAW = 300  # how deep into each stream a kind request looks for its kind
+_KIND_PINS = 50
+_LEVEL_DRAW = 30  # how deep a level preference reorders
+# Fast-moving topics: among equal scores, newer material first.
+_FAST_TOPICS = frozenset({"llmops", "serving", "orchestration-pipelines"})
+_YEAR_EPSILON = 1e-6
 _TITLE_HEAD = re.compile(r"\s*(?:[:(\[|]|\s[-–—]\s).*$")
 _VENDOR = re.compile(r"^(?:apache|nvidia|google|microsoft|aws|amazon|azure|meta|facebook)\s+")
 
@@ -77,6 +92,14 @@ class Hit:
     score: float
 
 
+# What `SearchResults.intent` says the answer is.
+INTENT_SEARCH = "search"  # hits (or an empty page past the end)
+INTENT_NO_MATCH = "no-match"  # nothing in the catalog is evidence for the query
+INTENT_HELP = "help"  # a greeting or a question about the bot: answer with help
+INTENT_OUT_OF_SCOPE = "out-of-scope"  # general ML: the catalog is about ML in production
+INTENT_UNSUPPORTED_SCRIPT = "unsupported-script"  # a script no topic or resource is written in
+
+
 @dataclass(frozen=True)
 class SearchResults:
     query: str
@@ -85,6 +108,12 @@ class SearchResults:
     offset: int
     topics: tuple[Topic, ...]
     suggestions: tuple[str, ...]
+    # Added fields keep their defaults for callers that build results themselves.
+    intent: str = INTENT_SEARCH
+    note: str | None = None  # one line the answer shows above the links (e.g. "Triton" means)
+    kinds: tuple[str, ...] = ()  # resource kinds the query asked for ("books"), first in hits
+    level: str | None = None  # the level the query asked for ("beginner" -> "intro")
+    script: str | None = None  # for INTENT_UNSUPPORTED_SCRIPT: the script's name
 
     @property
     def has_more(self) -> bool:
@@ -97,6 +126,7 @@ class _Phrase:
     terms: frozenset[str]
     cjk: tuple[str, ...]
     official: bool
+    words: tuple[str, ...] = ()  # the folded words, to compare the forms a query uses
 
 
 @dataclass
@@ -104,6 +134,7 @@ class _Understanding:
     topics: list[tuple[str, float]]  # (topic id, share of the query it explains), best first
     clear: str | None  # the topic whose own name explains the query, if one does
     covered: set[str]  # query terms explained by some topic phrase
+    explained: float = 0.0  # query weight explained by the understood topics together
 
 
 @dataclass
@@ -116,6 +147,14 @@ class _Query:
     cjk_runs: list[str]
     cjk_terms: list[str]
     title_key: str  # every word, stopwords too: only a whole title matches it
+    surfaces: dict[str, str] = field(default_factory=dict)  # term -> the word typed for it
+    gibberish: float = 0.0  # weight of words no catalog and no dictionary knows
+    off_words: list[str] = field(default_factory=list)  # real words the catalog lacks
+
+    @property
+    def evidence_weight(self) -> float:
+        """The weight of the meaningful words: everything but words nobody knows."""
+        return self.total_weight - self.gibberish
 
     @property
     def total_weight(self) -> float:
@@ -147,6 +186,17 @@ class _Ranking:
     total: int
     topics: tuple[str, ...]
     pages: dict[int, _Pages] = field(default_factory=dict)
+    intent: str = INTENT_SEARCH
+    note: str | None = None
+    kinds: tuple[str, ...] = ()
+    level: str | None = None
+    script: str | None = None
+    suggestions: tuple[str, ...] | None = None  # None: work them out if nothing matched
+
+    @classmethod
+    def empty(cls, intent: str, **kw: object) -> _Ranking:
+        nothing = _Stream(iter(()))
+        return cls([], nothing, nothing, 0, (), intent=intent, **kw)  # type: ignore[arg-type]
 
 
 class SearchIndex:
@@ -163,7 +213,11 @@ class SearchIndex:
         self._avgdl = 1.0
         self._vocab: dict[str, str] = {}
         self._by_len: dict[int, list[str]] | None = None
-        self._corrections: dict[str, str | None] = {}
+        # Words typos are corrected towards: topic names and aliases, titles, tags.
+        self._targets: set[str] = set()
+        self._corrector: Corrector | None = None
+        self._lexicon: Lexicon = Lexicon({}, frozenset())
+        self._corrections: dict[str, tuple[str | None, str]] = {}
         self._phrases: list[_Phrase] = []
         self._phrase_by_term: dict[str, list[int]] = defaultdict(list)
         self._cjk_phrases: list[int] = []
@@ -185,6 +239,7 @@ class SearchIndex:
     def build(cls, catalog: Catalog) -> SearchIndex:
         """Index every topic and resource of a catalog."""
         index = cls()
+        index._lexicon = lexicon()
         for topic in catalog.topics.values():
             index._add_topic(topic)
         resources = list(catalog.resources.values())
@@ -214,6 +269,7 @@ class SearchIndex:
         self._cache.clear()
         self._corrections.clear()
         self._by_len = None
+        self._corrector = None
 
     def _add_topic(self, topic: Topic) -> None:
         self._topics[topic.id] = topic
@@ -227,14 +283,15 @@ class SearchIndex:
         for text, official in texts:
             folded = normalise(text)
             latin = [w for w in words(folded) if not is_cjk(w)]
-            self._learn_words(latin)
+            self._learn_words(latin, target=True)
             terms = frozenset(
                 stem(w) for w in latin if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
             )
             cjk = tuple(w for w in words(folded) if is_cjk(w))
             if not terms and not cjk:
                 continue
-            phrase = _Phrase(topic.id, terms, cjk, official)
+            kept = tuple(w for w in latin if w not in STOPWORDS)
+            phrase = _Phrase(topic.id, terms, cjk, official, kept)
             pid = len(self._phrases)
             self._phrases.append(phrase)
             if official:
@@ -250,8 +307,9 @@ class SearchIndex:
     def _fields(self, resource: Resource) -> tuple[list[str], list[str], list[str]]:
         tags = " ".join(resource.tags).replace("-", " ")
         texts = (resource.title, tags, resource.summary)
-        for text in texts:
-            self._learn_words(w for w in words(normalise(text)) if not is_cjk(w))
+        for n, text in enumerate(texts):
+            found = (w for w in words(normalise(text)) if not is_cjk(w))
+            self._learn_words(found, target=n < 2)
         title, tag_terms, summary = (index_terms(t) for t in texts)
         return title, tag_terms, summary
 
@@ -259,10 +317,14 @@ class SearchIndex:
     def _length(fields: tuple[list[str], list[str], list[str]]) -> float:
         return sum(w * len(f) for w, f in zip(_FIELD_WEIGHTS, fields, strict=True))
 
-    def _learn_words(self, found: Iterable[str]) -> None:
+    def _learn_words(self, found: Iterable[str], target: bool = False) -> None:
+        vocab = self._vocab
         for word in found:
-            if len(word) >= 3 and word.isalpha() and word not in self._vocab:
-                self._vocab[word] = stem(word)
+            if len(word) >= 3 and word.isalpha():
+                if word not in vocab:
+                    vocab[word] = stem(word)
+                if target:
+                    self._targets.add(word)
 
     def _index(
         self,
@@ -298,6 +360,8 @@ class SearchIndex:
             key = _PRIOR_WEIGHT * min(1.0, overlap / 6)
             if resource.id in topic.start_here:
                 key += _START_BONUS
+            if resource.year and topic_id in _FAST_TOPICS:
+                key += _YEAR_EPSILON * (resource.year - 1950)
             tier = 2 if position == 0 else 1
             self._members[topic_id][idx] = (tier, key)
             doc_topics.append((topic_id, tier, key))
@@ -345,6 +409,8 @@ class SearchIndex:
         ranking = self._cache.get(text)
         if ranking is None:
             ranking = self._rank(text)
+            if ranking.total == 0 and ranking.suggestions is None:
+                ranking.suggestions = self._suggest(text) if ranking.intent != INTENT_HELP else ()
             self._cache[text] = ranking
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
@@ -352,27 +418,54 @@ class SearchIndex:
             self._cache.move_to_end(text)
         picked = compose_page(ranking, limit, offset)
         hits = tuple(Hit(r, score) for i, score in picked if (r := self._docs[i]) is not None)
-        suggestions = self._suggest(text) if ranking.total == 0 else ()
         return SearchResults(
             query=text,
             hits=hits,
             total=ranking.total,
             offset=offset,
             topics=tuple(self._topics[t] for t in ranking.topics),
-            suggestions=suggestions,
+            suggestions=ranking.suggestions or (),
+            intent=ranking.intent,
+            note=ranking.note,
+            kinds=ranking.kinds,
+            level=ranking.level,
+            script=ranking.script,
         )
 
     def _rank(self, text: str) -> _Ranking:
-        query = self._parse(text)
+        if not text:
+            return _Ranking.empty(INTENT_NO_MATCH)
+        if intents.is_help(text):
+            return _Ranking.empty(INTENT_HELP)
+        script = intents.uncovered_script(text)
+        if script is not None:
+            return _Ranking.empty(INTENT_UNSUPPORTED_SCRIPT, script=script, suggestions=())
+        wanted = intents.read_intent(intents.rewrite_names(text))
+        query = self._parse(wanted.text)
         understanding = self._understand(query)
         understood, clear = understanding.topics, understanding.clear
         named, whole = self._named(query, understanding)
+        note = None
+        named, note = self._disambiguate(query, named)
+        pair = intents.comparison(wanted.text)
+        if pair is not None:
+            both = self._compared(pair)
+            if both:
+                named = list(dict.fromkeys(both + named))[:_MAX_PINS]
+                whole = True
+        if not named and (
+            any(t.isdigit() for t in query.terms) or not understanding.covered & set(query.terms)
+        ):
+            named = self._named_title(query)
         if named and clear is None and (whole or not understood):
             # "feast" and "weights and biases" are about the tool's topic, whatever the words.
             primary = self._docs[named[0]]
             if primary is not None and primary.primary_topic in self._topics:
                 understood = [(primary.primary_topic, 0.5)]
         relevance = self._relevance(query)
+        verdict = self._verdict(wanted.text, query, understanding, relevance, named)
+        if verdict is not None:
+            return verdict
         pinned = [(i, _NAMED_SCORE, self._is_learning(i)) for i in named]
         skip = set(named)
         start: list[int] = []
@@ -391,13 +484,176 @@ class SearchIndex:
         matched = set(relevance) | set(named) | set(start)
         for topic_id, _ in understood:
             matched.update(self._members[topic_id])
-        return _Ranking(
+        ranking = _Ranking(
             pinned=pinned,
             learning=streams[0],
             tools=streams[1],
             total=len(matched),
             topics=tuple(t for t, _ in understood),
+            note=note,
+            kinds=tuple(k.value for k in wanted.kinds),
+            level=wanted.level.value if wanted.level else None,
         )
+        if wanted.kinds:
+            self._kinds_first(ranking, frozenset(wanted.kinds), wanted.level)
+        elif wanted.level:
+            self._level_first(ranking, wanted.level)
+        return ranking
+
+    def _kinds_first(self, ranking: _Ranking, kinds: frozenset[Kind], level: Level | None) -> None:
+        """Pin the asked-for kinds ("serving books") after any named picks, best first."""
+        pinned = {i for i, _, _ in ranking.pinned}
+        found: list[tuple[int, float]] = []
+        for stream in (ranking.learning, ranking.tools):
+            for n in range(_KIND_DRAW):
+                item = stream.get(n)
+                if item is None:
+                    break
+                doc = self._docs[item[0]]
+                if doc is not None and doc.kind in kinds and item[0] not in pinned:
+                    found.append(item)
+        found.sort(key=lambda item: -item[1])
+        if level is not None:
+            found = self._by_level(found, level)
+        ranking.pinned += [(i, score, self._is_learning(i)) for i, score in found[:_KIND_PINS]]
+
+    def _level_first(self, ranking: _Ranking, level: Level) -> None:
+        """Move resources of the asked-for level to the front of each stream's head."""
+        for name in ("learning", "tools"):
+            stream: _Stream = getattr(ranking, name)
+            head = [item for n in range(_LEVEL_DRAW) if (item := stream.get(n)) is not None]
+            rest = (stream.get(n) for n in itertools.count(len(head)))
+            tail = itertools.takewhile(lambda item: item is not None, rest)
+            reordered = self._by_level(head, level)
+            setattr(ranking, name, _Stream(itertools.chain(reordered, tail)))  # type: ignore[arg-type]
+
+    def _by_level(self, items: list[tuple[int, float]], level: Level) -> list[tuple[int, float]]:
+        docs = self._docs
+        first = [it for it in items if (d := docs[it[0]]) is not None and d.level == level]
+        return first + [it for it in items if it not in first]
+
+    def _verdict(
+        self,
+        text: str,
+        query: _Query,
+        understanding: _Understanding,
+        relevance: dict[int, float],
+        named: list[int],
+    ) -> _Ranking | None:
+        """None when there is evidence to answer with links; otherwise the empty answer."""
+        if named:
+            return None
+        total = query.evidence_weight
+        if total <= 0:
+            return None if understanding.topics else _Ranking.empty(INTENT_NO_MATCH)
+        topic_share = understanding.explained / total
+        top = heapq.nlargest(_EVIDENCE_HITS, relevance, key=relevance.__getitem__)
+        content = [w for w in words(text) if not is_cjk(w) and w not in STOPWORDS]
+        general, general_words = intents.general_ml(text, content)
+        if general >= _GENERAL_ML_SHARE and not self._title_holds(query):
+            # Topic words inside "learning rate schedule" do not make it about scheduling.
+            outside = understanding.covered - {stem(w) for w in general_words}
+            if sum(query.weights.get(t, 0.0) for t in outside) / total < 0.34:
+                return _Ranking.empty(INTENT_OUT_OF_SCOPE, suggestions=self._near_topics(top))
+        if topic_share > _TOPIC_EVIDENCE:
+            return None
+        # Otherwise one of the best hits must hold most of the meaningful words (with the
+        # words a topic explains): one known word in two or three is not evidence.
+        postings = self._postings
+        best = 0.0
+        for idx in top:
+            covered = sum(
+                weight
+                for term, weight in query.weights.items()
+                if term in understanding.covered or idx in postings.get(term, ())
+            )
+            for run in query.cjk_runs:
+                chars: set[int] = set()
+                for n in range(len(run) - 1):
+                    if idx in postings.get(run[n : n + 2], ()):
+                        chars |= {n, n + 1}
+                covered += _CJK_CHAR_WEIGHT * len(chars)
+            best = max(best, covered)
+        if max(best, understanding.explained) / total >= _HIT_EVIDENCE:
+            return None
+        return _Ranking.empty(INTENT_NO_MATCH)
+
+    def _title_holds(self, query: _Query) -> bool:
+        """Some resource's title holds every content term of the query."""
+        return bool(self._named_title(query, limit=50, minimum=1))
+
+    def _near_topics(self, top: list[int]) -> tuple[str, ...]:
+        """Topics closest to a query outside the catalog's scope: those of its best hits."""
+        counts: dict[str, int] = defaultdict(int)
+        for idx in top:
+            for topic_id, _, _ in self._doc_topics[idx]:
+                counts[topic_id] += 1
+        for fallback in ("training-debugging", "hyperparameter-tuning", "mlops-overview"):
+            if fallback in self._topics:
+                counts.setdefault(fallback, 0)
+        ranked = sorted(counts, key=lambda t: -counts[t])
+        return tuple(self._topics[t].name for t in ranked[:3])
+
+    def _disambiguate(self, query: _Query, named: list[int]) -> tuple[list[int], str | None]:
+        """A name with two meanings picks the MLOps one and says what else it could mean."""
+        for word, (meant, note) in intents.AMBIGUOUS.items():
+            if word not in query.terms or len(query.terms) > 3:
+                continue
+            idx = self._by_id.get(meant)
+            if idx is None or self._docs[idx] is None:
+                continue
+            doc_terms = set(index_terms(self._docs[idx].title))  # type: ignore[union-attr]
+            other = [t for t in query.terms if t != word and t not in doc_terms]
+            if other:  # "openai triton": the other meaning was asked for
+                continue
+            rest = [i for i in named if i != idx and word not in self._tool_keys_of(i)]
+            return [idx, *rest][:_MAX_PINS], note
+        return named, None
+
+    def _tool_keys_of(self, idx: int) -> set[str]:
+        doc = self._docs[idx]
+        return self._tool_keys(doc) if doc is not None else set()
+
+    def _compared(self, pair: tuple[str, str]) -> list[int]:
+        """For "x vs y": the best named resource of each side, when both sides name one."""
+        out = []
+        for side in pair:
+            query = self._parse(side)
+            found, _ = self._named(query, self._understand(query))
+            if not found:
+                found = self._named_title(query)
+            if not found:
+                return []
+            out.append(found[0])
+        return out if len(set(out)) == 2 else []
+
+    def _named_title(self, query: _Query, limit: int = 3, minimum: int = 2) -> list[int]:
+        """Resources whose title holds every term of a specific query ("fsdl lecture 3")."""
+        terms = query.terms
+        if len(terms) < minimum or query.gibberish or all(t in GENERIC for t in terms):
+            return []
+        postings = [self._postings.get(t) for t in terms]
+        if any(p is None for p in postings):
+            return []
+        postings.sort(key=len)  # type: ignore[arg-type]
+        if len(postings[0]) > _TOP_POSTINGS:  # type: ignore[arg-type]
+            return []
+        found = set(postings[0])  # type: ignore[arg-type]
+        for posting in postings[1:]:
+            found &= posting.keys()  # type: ignore[union-attr]
+            if not found:
+                return []
+        wanted = set(terms)
+        titled = [
+            i
+            for i in sorted(found)
+            if (d := self._docs[i]) is not None and wanted <= set(index_terms(d.title))
+        ]
+        if not titled or len(titled) > limit:
+            return []
+        # Newer first among equals ("fsdl lecture 3": the 2022 course before 2021's).
+        docs = self._docs
+        return sorted(titled, key=lambda i: (docs[i].year or 0, docs[i].title), reverse=True)  # type: ignore[union-attr]
 
     def _is_learning(self, idx: int) -> bool:
         return self._learning[idx]
@@ -407,7 +663,12 @@ class SearchIndex:
         key: list[str] = []
         full: list[str] = []
         unknown = 0.0
+        gibberish = 0.0
+        off_words: list[str] = []
+        surfaces: dict[str, str] = {}
+        incidental: set[str] = set()
         cjk_runs: list[str] = []
+        lex = self._lexicon
         for word in words(text)[:_MAX_WORDS]:
             if is_cjk(word):
                 cjk_runs.append(word)
@@ -416,39 +677,84 @@ class SearchIndex:
             if word in STOPWORDS or (len(word) == 1 and not word.isdigit()):
                 full.append(stem(word))
                 continue
-            term = self._term_for(word)
+            term, typed = self._term_for(word)
             full.append(term or stem(word))
             key.append(term or stem(word))
             if term is None:
-                unknown += 1.0
+                if lex.knows(word):
+                    off_words.append(word)
+                    unknown += _INCIDENTAL_WEIGHT if lex.is_common(word) else 1.0
+                else:
+                    unknown += 1.0
+                    gibberish += 1.0
             elif term not in terms:
                 terms.append(term)
+                surfaces[term] = typed
+                # "make sure", "after", "which": everyday words that name no topic.
+                if lex.is_common(typed) and term not in self._phrase_by_term:
+                    incidental.add(term)
         only_generic = all(t in GENERIC for t in terms)
-        weights = {t: 1.0 if only_generic or t not in GENERIC else _GENERIC_WEIGHT for t in terms}
+        weights = {
+            t: 1.0
+            if only_generic or (t not in GENERIC and t not in incidental)
+            else (_GENERIC_WEIGHT if t in GENERIC else _INCIDENTAL_WEIGHT)
+            for t in terms
+        }
+        if terms and all(t in incidental for t in terms):
+            weights = dict.fromkeys(terms, 1.0)
         cjk_terms = [b for run in cjk_runs for b in bigrams(run) if b in self._postings]
         return _Query(
-            text, terms, " ".join(key), weights, unknown, cjk_runs, cjk_terms, " ".join(full)
+            text,
+            terms,
+            " ".join(key),
+            weights,
+            unknown,
+            cjk_runs,
+            cjk_terms,
+            " ".join(full),
+            surfaces,
+            gibberish,
+            off_words,
         )
 
-    def _term_for(self, word: str) -> str | None:
-        """The index term a typed word stands for, correcting typos against the vocabulary."""
+    def _term_for(self, word: str) -> tuple[str | None, str]:
+        """The index term a typed word stands for, and the word it was read as.
+
+        Only words that neither the catalog nor a dictionary knows are corrected, and only
+        towards topic, tool, title and tag words: "lunch" and "modelo" stay what they are.
+        """
         known = self._vocab.get(word)
         if known is not None:
-            return known
-        if word in self._corrections:
-            return self._corrections[word]
+            return known, word
+        cached = self._corrections.get(word)
+        if cached is not None:
+            return cached
         term: str | None = None
-        if len(word) >= 4 and word.isalpha() and word.isascii():
-            fixed = self._closest_word(word)
-            term = self._vocab[fixed] if fixed else None
+        typed = word
+        if not self._lexicon.knows(word):
+            fixed = self._correct(word)
+            if fixed is not None:
+                term, typed = self._vocab[fixed], fixed
         if term is None:
             candidate = stem(word)
             if candidate in self._postings or candidate in self._phrase_by_term:
                 term = candidate
         if len(self._corrections) > 10_000:
             self._corrections.clear()
-        self._corrections[word] = term
-        return term
+        self._corrections[word] = (term, typed)
+        return term, typed
+
+    def _correct(self, word: str) -> str | None:
+        if self._corrector is None:
+            phrase_terms, postings = self._phrase_by_term, self._postings
+
+            def preference(found: str) -> tuple[bool, int]:
+                term = self._vocab[found]
+                # Prefer topic words, then words many resources use: they are what people mean.
+                return (term not in phrase_terms, -len(postings.get(term, ())))
+
+            self._corrector = Corrector((w for w in self._targets if w in self._vocab), preference)
+        return self._corrector.correct(word)
 
     def _closest_word(self, word: str, cutoff: float = 80) -> str | None:
         if self._by_len is None:
@@ -498,6 +804,8 @@ class SearchIndex:
                 continue
             if has_specific and phrase.terms and phrase.terms <= GENERIC and not phrase.cjk:
                 continue
+            if phrase.words and not self._same_forms(phrase, query):
+                continue
             spans = self._cjk_spans(phrase, query.cjk_runs)
             if spans is None:
                 continue
@@ -517,14 +825,52 @@ class SearchIndex:
             if share >= _MIN_TOPIC:
                 shares.append((topic_id, share, own))
         if not shares:
-            return _Understanding(self._fuzzy_topic(query), None, set())
+            fuzzy = self._fuzzy_topic(query)
+            weight = total * fuzzy[0][1] if fuzzy else 0.0
+            return _Understanding(fuzzy, None, set(), weight)
         shares.sort(key=lambda s: (-s[1], -s[2], s[0]))
         by_name = sorted(shares, key=lambda s: -s[2])
         clear = None
         if by_name[0][2] >= _CLEAR_TOPIC and (len(by_name) == 1 or by_name[1][2] < by_name[0][2]):
             clear = by_name[0][0]
         explained = set().union(*covered.values()) if covered else set()
-        return _Understanding([(t, s) for t, s, _ in shares], clear, explained)
+        kept = {t for t, _, _ in shares}
+        terms = set().union(*(covered[t] for t in kept))
+        weight = sum(query.weights[t] for t in terms)
+        chars: dict[int, set[int]] = defaultdict(set)
+        for topic_id in kept:
+            for run, positions in cjk_covered.get(topic_id, {}).items():
+                chars[run] |= positions
+        for n, run in enumerate(query.cjk_runs):
+            # A run inside an alias ("标注" in "数据标注") is explained as a whole.
+            if n in chars and any(
+                run in part
+                for pid in self._cjk_phrases
+                if self._phrases[pid].topic in kept
+                for part in self._phrases[pid].cjk
+            ):
+                chars[n] = set(range(len(run)))
+        weight += _CJK_CHAR_WEIGHT * sum(len(p) for p in chars.values())
+        return _Understanding([(t, s) for t, s, _ in shares], clear, explained, weight)
+
+    @staticmethod
+    def _same_forms(phrase: _Phrase, query: _Query) -> bool:
+        """Whether the query uses a phrase's words in its forms and order.
+
+        "trained" is not "training", nor "scheduled" "scheduling": a past tense in a question
+        is incidental where the topic's own word form is not. Two-word phrases keep their
+        order: "track my running" is not "run tracking".
+        """
+        positions = []
+        for word in phrase.words:
+            term = stem(word)
+            typed = query.surfaces.get(term)
+            if typed is None:
+                continue
+            if word.endswith("ing") and typed.endswith("ed"):
+                return False
+            positions.append(query.terms.index(term))
+        return len(positions) != 2 or positions[0] < positions[1]
 
     @staticmethod
     def _cjk_spans(phrase: _Phrase, runs: list[str]) -> list[tuple[int, set[int]]] | None:
@@ -582,8 +928,9 @@ class SearchIndex:
             found = tagged if len(tagged) <= 2 else []
         if found:
             return self._pins(found), True
-        if not 2 <= len(terms) <= 4:
+        if len(terms) < 2:
             return [], False
+        lex = self._lexicon
         for n in (3, 2, 1):
             for start in range(len(terms) - n + 1):
                 gram = terms[start : start + n]
@@ -593,8 +940,16 @@ class SearchIndex:
                 if n == 1 and len(self._postings.get(gram[0], ())) > rare:
                     continue
                 tools = self._live(self._tool_names.get(" ".join(gram), ()))
+                if not tools:
+                    continue
                 rest = terms[:start] + terms[start + n :]
-                if tools and all(t in understanding.covered or t in GENERIC for t in rest):
+                # A name no dictionary knows ("kserve", "mlflow") names the tool anywhere in a
+                # question; an everyday word ("feast") only when the rest is about its topic.
+                distinctive = not any(lex.knows(query.surfaces.get(t, t)) for t in gram)
+                explained = len(terms) <= 4 and all(
+                    t in understanding.covered or t in GENERIC for t in rest
+                )
+                if distinctive or explained:
                     found += tools
         return self._pins(found), False
 
@@ -750,6 +1105,8 @@ class SearchIndex:
             ):
                 out.append(self._phrase_texts[pos][1])
             for word in words(latin)[:3]:
+                if self._lexicon.knows(word):
+                    continue  # "lunch" is not a misspelt "launch"
                 if len(word) >= 4 and (close := self._closest_word(word, cutoff=70)):
                     out.append(close)
         # Pad with the biggest topics so there is always somewhere to go next.
