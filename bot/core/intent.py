@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from bot.core.models import Kind, Level
 
 # Greetings, thanks and questions about the bot itself: answered with help, not links.
+_GREETING = (
+    r"(?:hi|hello|hey|hiya|yo|howdy|greetings|good (?:morning|afternoon|evening|day)|"
+    r"thanks?(?: you)?|thank u|thx|ty|tysm|cheers|ok(?:ay)?|cool|nice|perfect|"
+    r"bye|goodbye|see you|help(?: me)?|usage|commands?|menu|\?+)"
+)
+_FILLER = r"(?:there|all|everyone|folks|team|bot|mlops|mlops bot|so much|a lot|again|much|you)"
 _HELP = re.compile(
-    r"^(?:(?:hi|hello|hey|hiya|yo|howdy|greetings|good (?:morning|afternoon|evening)|"
-    r"thanks?(?: you)?|thank u|thx|ty|cheers|ok(?:ay)?|cool|great|nice|bye|goodbye|"
-    r"help(?: me)?|usage|commands?|menu|start|\?+)"
-    r"(?: (?:there|all|everyone|team|bot|mlops|mlops bot|so much|a lot|again))*|"
+    rf"^(?:{_GREETING}(?: (?:{_GREETING}|{_FILLER}))*|"
     r"(?:what|how) (?:can|do|does|should) (?:you|i|this|it|the bot|this bot|mlops)"
     r"(?: bot)? (?:do|work|use (?:you|it|this)|ask(?: you)?|help(?: me)?)(?: for me)?(?: here)?|"
     r"how (?:does|do) (?:this|it|the bot|this bot|you) work|"
@@ -25,6 +28,11 @@ _HELP = re.compile(
     r"what (?:do|can) you know|what (?:topics|commands) (?:do you have|are there)|"
     r"how (?:do|can) i use (?:this|it|you|the bot|this bot|mlops)(?: bot)?)"
     r"[ !?.]*$"
+)
+# Chinese and Japanese function words around a topic ("怎么…", "…について"): not content.
+CJK_FILLER = re.compile(
+    r"怎么样|怎么|怎样|如何|什么是|什么|为什么|哪些|有哪些|一些|推荐|关于|请问|请|的|吗|呢|是|我|"
+    r"について|とは|する|方法|を|は|が|の|に|で|と"
 )
 
 
@@ -125,7 +133,7 @@ _LEVEL_PHRASES = (
 
 # Ways people name the seed resources, rewritten to the words their titles use.
 _SEED_NAMES = (
-    (re.compile(r"\bfull[- ]?stack (?:deep learning|dl)\b"), "fsdl"),
+    (re.compile(r"\bfull[- ]?stack (?:deep learning|dl)(?= (?:lec|lab|20\d\d))"), "fsdl"),
     (re.compile(r"\bmade ?with ?ml\b"), "made with ml"),
     (
         re.compile(r"\bdesigning (?:ml|machine learning) systems\b"),

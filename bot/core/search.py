@@ -135,6 +135,8 @@ class _Understanding:
     clear: str | None  # the topic whose own name explains the query, if one does
     covered: set[str]  # query terms explained by some topic phrase
     explained: float = 0.0  # query weight explained by the understood topics together
+    by_topic: dict[str, float] = field(default_factory=dict)  # weight each topic explains
+    covered_by: dict[str, set[str]] = field(default_factory=dict)  # terms each topic explains
 
 
 @dataclass
@@ -150,6 +152,7 @@ class _Query:
     surfaces: dict[str, str] = field(default_factory=dict)  # term -> the word typed for it
     gibberish: float = 0.0  # weight of words no catalog and no dictionary knows
     off_words: list[str] = field(default_factory=list)  # real words the catalog lacks
+    cjk_filler: int = 0  # characters of CJK function words ("怎么", "について"): no weight
 
     @property
     def evidence_weight(self) -> float:
@@ -158,7 +161,7 @@ class _Query:
 
     @property
     def total_weight(self) -> float:
-        cjk = sum(len(r) for r in self.cjk_runs) * _CJK_CHAR_WEIGHT
+        cjk = (sum(len(r) for r in self.cjk_runs) - self.cjk_filler) * _CJK_CHAR_WEIGHT
         return sum(self.weights.values()) + self.unknown_weight + cjk
 
 
@@ -225,6 +228,7 @@ class SearchIndex:
         self._phrase_texts: list[tuple[str, str]] = []
         self._topic_terms: dict[str, frozenset[str]] = {}
         self._titles: dict[str, list[int]] = defaultdict(list)
+        self._heads: dict[str, list[int]] = defaultdict(list)  # "Made With ML" of "...: Git"
         self._tool_names: dict[str, list[int]] = defaultdict(list)
         self._tool_tags: dict[str, list[int]] = defaultdict(list)
         # (topic, primary, learning) -> [(-static key, index)] ascending, i.e. best first.
@@ -344,6 +348,9 @@ class SearchIndex:
         for term, tf in weighted.items():
             self._postings.setdefault(term, {})[idx] = tf * (_K1 + 1) / (tf + norm)
         self._titles[title_key(resource.title)].append(idx)
+        head = _TITLE_HEAD.sub("", resource.title)
+        if head and head != resource.title:
+            self._heads[title_key(head)].append(idx)
         if resource.kind == "tool":
             for key in self._tool_keys(resource):
                 self._tool_names[key].append(idx)
@@ -382,7 +389,7 @@ class SearchIndex:
         del self._by_id[resource.id]
         for posting in self._postings.values():
             posting.pop(idx, None)
-        for table in (self._titles, self._tool_names, self._tool_tags):
+        for table in (self._titles, self._heads, self._tool_names, self._tool_tags):
             for ids in table.values():
                 if idx in ids:
                     ids.remove(idx)
@@ -463,7 +470,9 @@ class SearchIndex:
             if primary is not None and primary.primary_topic in self._topics:
                 understood = [(primary.primary_topic, 0.5)]
         relevance = self._relevance(query)
-        verdict = self._verdict(wanted.text, query, understanding, relevance, named)
+        verdict = self._verdict(
+            wanted.text, query, understanding, relevance, named, bool(wanted.dropped)
+        )
         if verdict is not None:
             return verdict
         pinned = [(i, _NAMED_SCORE, self._is_learning(i)) for i in named]
@@ -539,6 +548,7 @@ class SearchIndex:
         understanding: _Understanding,
         relevance: dict[int, float],
         named: list[int],
+        dropped: bool = False,
     ) -> _Ranking | None:
         """None when there is evidence to answer with links; otherwise the empty answer."""
         if named:
@@ -546,7 +556,6 @@ class SearchIndex:
         total = query.evidence_weight
         if total <= 0:
             return None if understanding.topics else _Ranking.empty(INTENT_NO_MATCH)
-        topic_share = understanding.explained / total
         top = heapq.nlargest(_EVIDENCE_HITS, relevance, key=relevance.__getitem__)
         content = [w for w in words(text) if not is_cjk(w) and w not in STOPWORDS]
         general, general_words = intents.general_ml(text, content)
@@ -555,31 +564,56 @@ class SearchIndex:
             outside = understanding.covered - {stem(w) for w in general_words}
             if sum(query.weights.get(t, 0.0) for t in outside) / total < 0.34:
                 return _Ranking.empty(INTENT_OUT_OF_SCOPE, suggestions=self._near_topics(top))
-        if topic_share > _TOPIC_EVIDENCE:
+        if general_words:
+            # "deploying a cnn": the ML word is not off-topic, the question is about deploying.
+            total -= (1 - _INCIDENTAL_WEIGHT) * len(general_words) * 0.5
+        best_topic = max(understanding.by_topic.values(), default=0.0)
+        if best_topic / total > _TOPIC_EVIDENCE:
             return None
-        # Otherwise one of the best hits must hold most of the meaningful words (with the
-        # words a topic explains): one known word in two or three is not evidence.
-        postings = self._postings
+        # Otherwise one of the best hits must hold most of the meaningful words, in its text
+        # or through its topics: one known word in two or three is not evidence.
+        postings, doc_topics = self._postings, self._doc_topics
+        covered_by = understanding.covered_by
         best = 0.0
         for idx in top:
+            through = set().union(*(covered_by.get(t, ()) for t, _, _ in doc_topics[idx]))
             covered = sum(
                 weight
                 for term, weight in query.weights.items()
-                if term in understanding.covered or idx in postings.get(term, ())
+                if term in through or idx in postings.get(term, ())
             )
+            topic_chars = max(
+                (understanding.by_topic.get(t, 0.0) for t, _, _ in doc_topics[idx]), default=0.0
+            ) - sum(query.weights[t] for t in through if t in query.weights)
+            cjk = 0.0
             for run in query.cjk_runs:
                 chars: set[int] = set()
                 for n in range(len(run) - 1):
                     if idx in postings.get(run[n : n + 2], ()):
                         chars |= {n, n + 1}
-                covered += _CJK_CHAR_WEIGHT * len(chars)
-            best = max(best, covered)
-        if max(best, understanding.explained) / total >= _HIT_EVIDENCE:
-            return None
-        return _Ranking.empty(INTENT_NO_MATCH)
+                cjk += _CJK_CHAR_WEIGHT * len(chars)
+            best = max(best, covered + max(cjk, topic_chars))
+        if best / total < _HIT_EVIDENCE:
+            return _Ranking.empty(INTENT_NO_MATCH)
+        # "cat videos": once the kind word is set aside, one everyday word that a resource or
+        # two happen to use is a coincidence, not a request.
+        matched = [t for t in query.terms if t in postings]
+        lex = self._lexicon
+        if (
+            dropped
+            and len(matched) == 1
+            and not query.cjk_runs
+            and not understanding.by_topic
+            and len(postings[matched[0]]) <= 3
+            and lex.knows(query.surfaces.get(matched[0], matched[0]))
+        ):
+            return _Ranking.empty(INTENT_NO_MATCH)
+        return None
 
     def _title_holds(self, query: _Query) -> bool:
         """Some resource's title holds every content term of the query."""
+        if query.off_words or query.gibberish:
+            return False
         return bool(self._named_title(query, limit=50, minimum=1))
 
     def _near_topics(self, top: list[int]) -> tuple[str, ...]:
@@ -715,6 +749,7 @@ class SearchIndex:
             surfaces,
             gibberish,
             off_words,
+            sum(len(m) for run in cjk_runs for m in intents.CJK_FILLER.findall(run)),
         )
 
     def _term_for(self, word: str) -> tuple[str | None, str]:
@@ -827,7 +862,7 @@ class SearchIndex:
         if not shares:
             fuzzy = self._fuzzy_topic(query)
             weight = total * fuzzy[0][1] if fuzzy else 0.0
-            return _Understanding(fuzzy, None, set(), weight)
+            return _Understanding(fuzzy, None, set(), weight, {t: weight for t, _ in fuzzy})
         shares.sort(key=lambda s: (-s[1], -s[2], s[0]))
         by_name = sorted(shares, key=lambda s: -s[2])
         clear = None
@@ -851,7 +886,22 @@ class SearchIndex:
             ):
                 chars[n] = set(range(len(run)))
         weight += _CJK_CHAR_WEIGHT * sum(len(p) for p in chars.values())
-        return _Understanding([(t, s) for t, s, _ in shares], clear, explained, weight)
+        by_topic = {}
+        for topic_id in kept:
+            own_chars = sum(len(p) for p in cjk_covered.get(topic_id, {}).values())
+            if own_chars and all(n in chars for n in cjk_covered[topic_id]):
+                own_chars = max(own_chars, sum(len(chars[n]) for n in cjk_covered[topic_id]))
+            by_topic[topic_id] = (
+                sum(query.weights[t] for t in covered[topic_id]) + _CJK_CHAR_WEIGHT * own_chars
+            )
+        return _Understanding(
+            [(t, s) for t, s, _ in shares],
+            clear,
+            explained,
+            weight,
+            by_topic,
+            {t: covered[t] for t in kept},
+        )
 
     @staticmethod
     def _same_forms(phrase: _Phrase, query: _Query) -> bool:
@@ -867,7 +917,9 @@ class SearchIndex:
             typed = query.surfaces.get(term)
             if typed is None:
                 continue
-            if word.endswith("ing") and typed.endswith("ed"):
+            if word.endswith("ing") and (
+                typed.endswith("ed") or (typed.endswith("s") and not typed.endswith("ings"))
+            ):
                 return False
             positions.append(query.terms.index(term))
         return len(positions) != 2 or positions[0] < positions[1]
@@ -922,6 +974,11 @@ class SearchIndex:
         if whole:
             found = self._live(self._titles.get(query.title_key, ()))
             found += self._live(self._tool_names.get(query.key, ()))
+            if not found and len(terms) >= 2:
+                # The head of a title ("Designing Machine Learning Systems (Chip Huyen...)"):
+                # shortest titles first, so the book itself leads its chapters.
+                heads = self._live(self._heads.get(query.title_key, ()))
+                found = sorted(heads, key=lambda i: len(self._docs[i].title))[:_MAX_PINS]  # type: ignore[union-attr]
         if not found and whole and not understanding.covered:
             # A nickname kept as a tag ("wandb") names the tool when few tools carry it.
             tagged = self._live(self._tool_tags.get(query.key, ()))
