@@ -32,6 +32,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.core import intent as intents
@@ -74,7 +75,7 @@ _HIT_EVIDENCE = 0.7
 _EVIDENCE_HITS = 5
 _INCIDENTAL_WEIGHT = 0.3  # everyday English words no topic uses ("make sure", "after")
 _GENERAL_ML_SHARE = 0.5
-_KIND_DRAW = 300  # how deep into each stream a kind request looks for its kind
+_KIND_DRAW = 120  # how deep into each stream a kind request looks for its kind
 _KIND_PINS = 50
 _LEVEL_DRAW = 30  # how deep a level preference reorders
 # Fast-moving topics: among equal scores, newer material first.
@@ -213,6 +214,11 @@ class SearchIndex:
         self._topics: dict[str, Topic] = {}
         self._postings: dict[str, dict[int, float]] = {}
         self._top_postings: dict[str, list[int]] = {}
+        # Array forms of postings, best postings and topic members, built on first use.
+        self._np_postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._np_best: dict[str, np.ndarray] = {}
+        self._np_members: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._np_learning: np.ndarray | None = None
         self._avgdl = 1.0
         self._vocab: dict[str, str] = {}
         self._by_len: dict[int, list[str]] | None = None
@@ -224,8 +230,14 @@ class SearchIndex:
         self._phrases: list[_Phrase] = []
         self._phrase_by_term: dict[str, list[int]] = defaultdict(list)
         self._cjk_phrases: list[int] = []
+        # CJK-only phrases by the bigrams of their parts, and single-character parts by char.
+        self._cjk_by_bigram: dict[str, list[int]] = defaultdict(list)
+        self._cjk_by_char: dict[str, list[int]] = defaultdict(list)
         self._official_keys: set[frozenset[str]] = set()
         self._phrase_texts: list[tuple[str, str]] = []
+        self._choices: tuple[list[str], list[str]] | None = None
+        self._words: tuple[list[str], list[str]] | None = None
+        self._biggest: list[str] | None = None
         self._topic_terms: dict[str, frozenset[str]] = {}
         self._titles: dict[str, list[int]] = defaultdict(list)
         self._heads: dict[str, list[int]] = defaultdict(list)  # "Made With ML" of "...: Git"
@@ -266,14 +278,22 @@ class SearchIndex:
         old = self._by_id.get(resource.id)
         if old is not None:
             self._unindex(old)
+            self._np_postings.clear()
+            self._np_best.clear()
+            self._top_postings.clear()
         fields = self._fields(resource)
         self._index(resource, fields, keep_sorted=True)
         for term in itertools.chain(*fields):
             self._top_postings.pop(term, None)
+            self._np_postings.pop(term, None)
+            self._np_best.pop(term, None)
+        self._np_members.clear()
+        self._np_learning = None
         self._cache.clear()
         self._corrections.clear()
         self._by_len = None
         self._corrector = None
+        self._biggest = None
 
     def _add_topic(self, topic: Topic) -> None:
         self._topics[topic.id] = topic
@@ -304,6 +324,11 @@ class SearchIndex:
                 self._phrase_by_term[term].append(pid)
             if not terms:
                 self._cjk_phrases.append(pid)
+                for part in cjk:
+                    if len(part) == 1:
+                        self._cjk_by_char[part].append(pid)
+                    for gram in set(bigrams(part)):
+                        self._cjk_by_bigram[gram].append(pid)
             terms_seen |= terms
             self._phrase_texts.append((folded.strip(), topic.name))
         self._topic_terms[topic.id] = frozenset(terms_seen - GENERIC)
@@ -490,14 +515,16 @@ class SearchIndex:
                 if self._is_learning(i) == learning
             ]
             streams.append(_Stream(itertools.chain(head, rest[learning])))
-        matched = set(relevance) | set(named) | set(start)
+        matched = np.zeros(len(self._docs), dtype=bool)
+        matched[relevance.ids] = True
+        matched[list(named) + start] = True
         for topic_id, _ in understood:
-            matched.update(self._members[topic_id])
+            matched[self._membership(topic_id)[0]] = True
         ranking = _Ranking(
             pinned=pinned,
             learning=streams[0],
             tools=streams[1],
-            total=len(matched),
+            total=int(np.count_nonzero(matched)),
             topics=tuple(t for t, _ in understood),
             note=note,
             kinds=tuple(k.value for k in wanted.kinds),
@@ -546,7 +573,7 @@ class SearchIndex:
         text: str,
         query: _Query,
         understanding: _Understanding,
-        relevance: dict[int, float],
+        relevance: _Hits,
         named: list[int],
         dropped: bool = False,
     ) -> _Ranking | None:
@@ -556,7 +583,7 @@ class SearchIndex:
         total = query.evidence_weight
         if total <= 0:
             return None if understanding.topics else _Ranking.empty(INTENT_NO_MATCH)
-        top = heapq.nlargest(_EVIDENCE_HITS, relevance, key=relevance.__getitem__)
+        top = relevance.top(_EVIDENCE_HITS)
         content = [w for w in words(text) if not is_cjk(w) and w not in STOPWORDS]
         general, general_words = intents.general_ml(text, content)
         if general >= _GENERAL_ML_SHARE and not self._title_holds(query):
@@ -828,11 +855,18 @@ class SearchIndex:
         has_specific = any(t not in GENERIC for t in query.terms) or bool(query.cjk_runs)
         candidates = {p for t in query.terms for p in self._phrase_by_term.get(t, ())}
         if query.cjk_runs:
-            candidates.update(self._cjk_phrases)
+            # A part inside a run shares its bigrams (or is one character of it); a run inside
+            # a part shares the run's bigrams.
+            for run in query.cjk_runs:
+                for gram in bigrams(run):
+                    candidates.update(self._cjk_by_bigram.get(gram, ()))
+                for ch in run:
+                    candidates.update(self._cjk_by_char.get(ch, ()))
         present = set(query.terms)
         covered: dict[str, set[str]] = defaultdict(set)
         official: dict[str, set[str]] = defaultdict(set)
         cjk_covered: dict[str, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+        cjk_hits: list[_Phrase] = []
         for pid in candidates:
             phrase = self._phrases[pid]
             if not phrase.terms <= present:
@@ -845,6 +879,8 @@ class SearchIndex:
             if spans is None:
                 continue
             covered[phrase.topic] |= phrase.terms
+            if phrase.cjk:
+                cjk_hits.append(phrase)
             if phrase.official:
                 official[phrase.topic] |= phrase.terms
             for run, positions in spans:
@@ -879,10 +915,7 @@ class SearchIndex:
         for n, run in enumerate(query.cjk_runs):
             # A run inside an alias ("标注" in "数据标注") is explained as a whole.
             if n in chars and any(
-                run in part
-                for pid in self._cjk_phrases
-                if self._phrases[pid].topic in kept
-                for part in self._phrases[pid].cjk
+                run in part for phrase in cjk_hits if phrase.topic in kept for part in phrase.cjk
             ):
                 chars[n] = set(range(len(run)))
         weight += _CJK_CHAR_WEIGHT * sum(len(p) for p in chars.values())
@@ -947,13 +980,35 @@ class SearchIndex:
         latin = " ".join(w for w in words(query.text) if not is_cjk(w))
         if len(latin) < 4 or not self._phrase_texts:
             return []
-        choices = [t for t, _ in self._phrase_texts]
-        found = process.extractOne(latin, choices, scorer=fuzz.ratio, score_cutoff=85)
+        texts, names = self._latin_choices()
+        # fuzz.ratio >= 85 needs lengths within about a third of each other.
+        found = process.extractOne(latin, texts, scorer=fuzz.ratio, score_cutoff=85)
         if not found:
             return []
-        name = self._phrase_texts[found[2]][1]
+        name = names[found[2]]
         topic_id = next(t.id for t in self._topics.values() if t.name == name)
         return [(topic_id, 0.8)]
+
+    def _topic_words(self) -> tuple[list[str], list[str]]:
+        """Latin words of topic phrases (4+ letters) and the name of a topic using each."""
+        if self._words is None:
+            seen: dict[str, str] = {}
+            for text, name in self._phrase_texts:
+                for word in words(text):
+                    if len(word) >= 4 and word.isascii() and word not in seen:
+                        seen[word] = name
+            self._words = (list(seen), list(seen.values()))
+        return self._words
+
+    def _latin_choices(self) -> tuple[list[str], list[str]]:
+        """Topic phrase texts with latin letters (deduplicated) and their topics' names."""
+        if self._choices is None:
+            seen: dict[str, str] = {}
+            for text, name in self._phrase_texts:
+                if text not in seen and any(ch.isascii() and ch.isalpha() for ch in text):
+                    seen[text] = name
+            self._choices = (list(seen), list(seen.values()))
+        return self._choices
 
     def _named(self, query: _Query, understanding: _Understanding) -> tuple[list[int], bool]:
         """Resources the query names outright, and whether the name is the whole query.
@@ -1017,49 +1072,67 @@ class SearchIndex:
     def _live(self, ids: Iterable[int]) -> list[int]:
         return [i for i in ids if self._docs[i] is not None]
 
-    def _relevance(self, query: _Query) -> dict[int, float]:
+    def _relevance(self, query: _Query) -> _Hits:
         """BM25F over title, tags and summary; scores are raw (see `_ranked` for scaling).
 
         Each term seeds at most its `_TOP_POSTINGS` best resources, and terms found in more
         than a tenth of the catalog only seed when nothing rarer was asked: past that, a
-        query costs the same at 100,000 resources as at 10,000.
+        query costs the same at 100,000 resources as at 10,000. Postings are scored as arrays
+        (one C-level pass per term), never resource by resource.
         """
         weighted = [(t, query.weights[t]) for t in query.terms if t in self._postings]
         weighted += [(t, 1.0) for t in dict.fromkeys(query.cjk_terms)]
         if not weighted:
-            return {}
+            return _Hits.none()
         n_docs = max(1, len(self._by_id))
         common_df = max(50, _COMMON_SHARE * n_docs)
-        scores: dict[int, float] = defaultdict(float)
+        size = len(self._docs)
+        acc = np.zeros(size)
+        mask = np.zeros(size, dtype=bool)
+        seeded = False
         later = []
         for term, weight in weighted:
-            posting = self._postings[term]
-            if len(posting) <= min(common_df, _TOP_POSTINGS):
-                factor = weight * self._idf(term, n_docs)
-                if not scores:  # the first term fills the dict in one C-level pass
-                    scores.update({idx: factor * impact for idx, impact in posting.items()})
-                    continue
-                for idx, impact in posting.items():
-                    scores[idx] += factor * impact
+            ids, impacts = self._arrays(term)
+            if len(ids) <= min(common_df, _TOP_POSTINGS):
+                acc[ids] += (weight * self._idf(term, n_docs)) * impacts
+                mask[ids] = True
+                seeded = True
             else:
                 later.append((term, weight))
         seeding = [t for t, _ in later if len(self._postings[t]) <= common_df]
-        if not scores and not seeding:
+        if not seeded and not seeding:
             seeding = [t for t, _ in later]
             cap = _COMMON_SEEDS
         else:
             cap = _TOP_POSTINGS
         for term in seeding:
-            for idx in itertools.islice(self._best_postings(term), cap):
-                scores.setdefault(idx, 0.0)
+            mask[self._best_array(term)[:cap]] = True
         for term, weight in later:
-            factor = weight * self._idf(term, n_docs)
+            ids, impacts = self._arrays(term)
+            # A common term only adds where a rarer one (or its own best postings) seeded.
+            keep = mask[ids]
+            acc[ids[keep]] += (weight * self._idf(term, n_docs)) * impacts[keep]
+        hits = np.flatnonzero(mask & (acc > 0))
+        return _Hits(hits, acc[hits])
+
+    def _arrays(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's posting as (resource indexes ascending, impacts), built once per term."""
+        found = self._np_postings.get(term)
+        if found is None:
             posting = self._postings[term]
-            # A common term's posting is larger than the candidates: intersect in C, then
-            # add only where it occurs.
-            for idx in scores.keys() & posting.keys():
-                scores[idx] += factor * posting[idx]
-        return {i: v for i, v in scores.items() if v > 0}
+            ids = np.fromiter(posting.keys(), dtype=np.int64, count=len(posting))
+            impacts = np.fromiter(posting.values(), dtype=np.float64, count=len(posting))
+            order = np.argsort(ids, kind="stable")
+            found = (ids[order], impacts[order])
+            self._np_postings[term] = found
+        return found
+
+    def _best_array(self, term: str) -> np.ndarray:
+        found = self._np_best.get(term)
+        if found is None:
+            found = np.asarray(self._best_postings(term), dtype=np.int64)
+            self._np_best[term] = found
+        return found
 
     def _idf(self, term: str, n_docs: int) -> float:
         df = len(self._postings[term])
@@ -1074,64 +1147,75 @@ class SearchIndex:
             self._top_postings[term] = top
         return top
 
+    def _membership(self, topic_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A topic's members as sorted indexes with their tiers and static keys (arrays)."""
+        found = self._np_members.get(topic_id)
+        if found is None:
+            members = self._members.get(topic_id, {})
+            ids = np.fromiter(sorted(members), dtype=np.int64, count=len(members))
+            tiers = np.array([members[i][0] for i in ids.tolist()], dtype=np.float64)
+            keys = np.array([members[i][1] for i in ids.tolist()], dtype=np.float64)
+            found = (ids, tiers, keys)
+            self._np_members[topic_id] = found
+        return found
+
+    def _flags(self) -> np.ndarray:
+        if self._np_learning is None or len(self._np_learning) != len(self._learning):
+            self._np_learning = np.array(self._learning, dtype=bool)
+        return self._np_learning
+
     def _ranked(
         self,
         understood: list[tuple[str, float]],
-        relevance: dict[int, float],
+        relevance: _Hits,
         skip: set[int],
     ) -> dict[bool, Iterator[tuple[int, float]]]:
         """Learning resources and tools, each best first, as (index, score).
 
-        Text hits are scored one by one; every other topic member keeps its precomputed order,
-        so a page costs little past the hits. A member of two understood topics that matches
-        no query word is ranked by its better topic alone: a weak signal not worth a scan.
+        Text hits are scored together as arrays and sorted once in C; every other topic
+        member keeps its precomputed order, so a page costs little past the hits. A member
+        of two understood topics that matches no query word is ranked by its better topic
+        alone: a weak signal not worth a scan.
         """
-        exact = relevance.keys() - skip
-        flags = self._learning
-        scale = _REL_WEIGHT / max(relevance.values(), default=1.0)
-        scored: dict[bool, list[tuple[float, int]]] = {True: [], False: []}
-        # This loop runs once per text hit (thousands for common words in a large catalog):
-        # bound methods and no branch per hit that the query already decides.
-        add = (scored[False].append, scored[True].append)
-        kept = dict(relevance) if skip else relevance
-        for idx in skip:
-            kept.pop(idx, None)
-        hits = kept.items()
-        if not understood:
-            for idx, rel in hits:
-                add[flags[idx]]((-(rel * scale), idx))
-        elif len(understood) == 1:
-            # The common case, kept to one dictionary lookup per hit.
-            (topic_id, strength), members = understood[0], self._members[understood[0][0]]
-            member_of = members.get
-            for idx, rel in hits:
-                member = member_of(idx)
-                bonus = strength * member[0] + member[1] if member else 0.0
-                add[flags[idx]]((-(rel * scale + bonus), idx))
+        ids, rel = relevance.ids, relevance.scores
+        size = len(self._docs)
+        exact = np.zeros(size, dtype=bool)
+        exact[ids] = True
+        if skip:
+            skipped = np.zeros(size, dtype=bool)
+            skipped[list(skip)] = True
+            keep = ~skipped[ids]
+            ids, rel_kept = ids[keep], rel[keep]
         else:
-            strengths, doc_topics = dict(understood), self._doc_topics
-            # Only members of an understood topic get a bonus; the rest score by text alone.
-            in_topics = set().union(*(self._members[t].keys() for t, _ in understood))
-            for idx, rel in hits:
-                if idx not in in_topics:
-                    add[flags[idx]]((-(rel * scale), idx))
+            rel_kept = rel
+        scale = _REL_WEIGHT / (float(rel.max()) if len(rel) else 1.0)
+        score = rel_kept * scale
+        if understood:
+            bonus = np.zeros(len(ids))
+            best_key = np.zeros(len(ids))
+            for topic_id, strength in understood:
+                members, tiers, keys = self._membership(topic_id)
+                if not len(members) or not len(ids):
                     continue
-                score, best_key = rel * scale, 0.0
-                for topic_id, tier, key in doc_topics[idx]:
-                    strength = strengths.get(topic_id)
-                    if strength:
-                        score += strength * tier
-                        best_key = max(best_key, key)
-                add[flags[idx]]((-(score + best_key), idx))
+                pos = np.searchsorted(members, ids)
+                pos[pos >= len(members)] = 0
+                inside = members[pos] == ids
+                bonus += np.where(inside, strength * tiers[pos], 0.0)
+                best_key = np.maximum(best_key, np.where(inside, keys[pos], 0.0))
+            score = score + (bonus + best_key)
+        flags = self._flags()[ids] if len(ids) else np.zeros(0, dtype=bool)
         out = {}
-        for learning, heap in scored.items():
-            heapq.heapify(heap)
+        for learning in (True, False):
+            group = flags if learning else ~flags
+            g_ids, g_score = ids[group], score[group]
+            order = np.argsort(-g_score, kind="stable")
             lazy = [
                 self._static(topic_id, strength, primary, learning, exact)
                 for topic_id, strength in understood
                 for primary in (True, False)
             ]
-            out[learning] = self._dedupe(heapq.merge(_drain(heap), *lazy), skip)
+            head = _sorted_pairs(-g_score[order], g_ids[order])
+            out[learning] = self._dedupe(heapq.merge(head, *lazy), skip)
         return out
 
     def _dedupe(
@@ -1144,11 +1228,11 @@ class SearchIndex:
                 yield idx, -neg
 
     def _static(
-        self, topic_id: str, strength: float, primary: bool, learning: bool, exclude: set[int]
+        self, topic_id: str, strength: float, primary: bool, learning: bool, exclude: np.ndarray
     ) -> Iterator[tuple[float, int]]:
         shift = strength * (2 if primary else 1)
         for key, idx in self._lists.get((topic_id, primary, learning), ()):
-            if idx not in exclude:
+            if not exclude[idx]:
                 yield key - shift, idx
 
     def _suggest(self, text: str) -> tuple[str, ...]:
@@ -1156,25 +1240,64 @@ class SearchIndex:
         out: list[str] = []
         latin = " ".join(w for w in words(text) if not is_cjk(w))
         if latin and self._phrase_texts:
-            choices = [t for t, _ in self._phrase_texts]
+            texts, names = self._latin_choices()
+            # The whole text against whole phrases, then each longer word against the words
+            # of topic phrases ("zzqx monitorin"): two cheap passes instead of WRatio's many.
             for _, _, pos in process.extract(
-                latin, choices, scorer=fuzz.WRatio, score_cutoff=70, limit=10
+                latin, texts, scorer=fuzz.QRatio, score_cutoff=70, limit=10
             ):
-                out.append(self._phrase_texts[pos][1])
+                out.append(names[pos])
+            vocab, owners = self._topic_words()
+            for word in words(latin)[:3]:
+                if len(word) >= 4 and not self._lexicon.knows(word):
+                    found = process.extractOne(word, vocab, scorer=fuzz.ratio, score_cutoff=75)
+                    if found:
+                        out.append(owners[found[2]])
             for word in words(latin)[:3]:
                 if self._lexicon.knows(word):
                     continue  # "lunch" is not a misspelt "launch"
                 if len(word) >= 4 and (close := self._closest_word(word, cutoff=70)):
                     out.append(close)
         # Pad with the biggest topics so there is always somewhere to go next.
-        sizes = sorted(self._topics, key=lambda t: (-len(self._members[t]), t))
-        out += [self._topics[t].name for t in sizes]
+        if self._biggest is None:
+            sizes = sorted(self._topics, key=lambda t: (-len(self._members[t]), t))
+            self._biggest = [self._topics[t].name for t in sizes[:3]]
+        out += self._biggest
         return tuple(dict.fromkeys(out))[:3]
 
 
-def _drain(heap: list[tuple[float, int]]) -> Iterator[tuple[float, int]]:
-    while heap:
-        yield heapq.heappop(heap)
+def _sorted_pairs(
+    negs: np.ndarray, ids: np.ndarray, chunk: int = 64
+) -> Iterator[tuple[float, int]]:
+    """(negated score, index) pairs from sorted arrays, converted a chunk at a time."""
+    for start in range(0, len(ids), chunk):
+        yield from zip(
+            negs[start : start + chunk].tolist(), ids[start : start + chunk].tolist(), strict=True
+        )
+
+
+class _Hits:
+    """Text hits of a query: resource indexes (ascending) and their raw BM25F scores."""
+
+    __slots__ = ("ids", "scores")
+
+    def __init__(self, ids: np.ndarray, scores: np.ndarray) -> None:
+        self.ids = ids
+        self.scores = scores
+
+    @classmethod
+    def none(cls) -> _Hits:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def top(self, k: int) -> list[int]:
+        """The k best-scoring indexes, best first (ties: lower index first)."""
+        if not len(self.ids):
+            return []
+        order = np.argsort(-self.scores, kind="stable")[:k]
+        return self.ids[order].tolist()
 
 
 def compose_page(ranking: _Ranking, limit: int, offset: int) -> list[tuple[int, float]]:
