@@ -123,6 +123,7 @@ _LEVEL_WORDS: dict[str, Level] = {
     "deep-dive": Level.ADVANCED,
     "in-depth": Level.ADVANCED,
 }
+_PHRASE_CUES = re.compile(r"\b(?:awesome|reading|curated|open|getting|new to|dummies|deep|depth)\b")
 _LEVEL_PHRASES = (
     (re.compile(r"\bgetting started(?: with)?\b"), Level.INTRO),
     (re.compile(r"\bnew to\b"), Level.INTRO),
@@ -156,7 +157,12 @@ _SEED_NAMES = (
 )
 
 
+_SEED_ANY = re.compile("|".join(f"(?:{p.pattern})" for p, _ in _SEED_NAMES))
+
+
 def rewrite_names(text: str) -> str:
+    if not _SEED_ANY.search(text):
+        return text
     for pattern, replacement in _SEED_NAMES:
         text = pattern.sub(replacement, text)
     return text
@@ -224,9 +230,12 @@ _GENERAL_ML_WORDS = re.compile(
 )
 
 
+_GENERAL_WORDS = frozenset(w for p in GENERAL_ML for w in p.split())
+
+
 def general_ml(text: str, content_words: list[str]) -> tuple[float, list[str]]:
     """The share of a query's content words that name general ML ideas, and those words."""
-    if not content_words:
+    if not content_words or _GENERAL_WORDS.isdisjoint(content_words):
         return 0.0, []
     found = " ".join(_GENERAL_ML_WORDS.findall(text)).split()
     hits = [w for w in content_words if w in found]
@@ -249,6 +258,8 @@ def read_intent(text: str) -> Intent:
     level: Level | None = None
     dropped: list[str] = []
     rest = text
+    if not _PHRASE_CUES.search(text):
+        return _intent_words(text, kinds, level, dropped)
     for pattern, wanted in _KIND_PHRASES:
         if pattern.search(rest):
             kinds.extend(wanted)
@@ -258,6 +269,17 @@ def read_intent(text: str) -> Intent:
         if pattern.search(rest):
             level = level or wanted_level
             rest = pattern.sub(" ", rest)
+    return _intent_words(rest, kinds, level, dropped, original=text)
+
+
+def _intent_words(
+    rest: str,
+    kinds: list[Kind],
+    level: Level | None,
+    dropped: list[str],
+    original: str | None = None,
+) -> Intent:
+    text = rest if original is None else original
     out: list[str] = []
     for word in rest.split():
         bare = word.strip("?!.,;:")

@@ -236,6 +236,8 @@ class SearchIndex:
         self._official_keys: set[frozenset[str]] = set()
         self._phrase_texts: list[tuple[str, str]] = []
         self._choices: tuple[list[str], list[str]] | None = None
+        self._by_rarest: dict[str, list[int]] | None = None
+        self._np_lists: dict[tuple[str, bool, bool], tuple[np.ndarray, np.ndarray]] = {}
         self._words: tuple[list[str], list[str]] | None = None
         self._biggest: list[str] | None = None
         self._topic_terms: dict[str, frozenset[str]] = {}
@@ -288,6 +290,7 @@ class SearchIndex:
             self._np_postings.pop(term, None)
             self._np_best.pop(term, None)
         self._np_members.clear()
+        self._np_lists.clear()
         self._np_learning = None
         self._cache.clear()
         self._corrections.clear()
@@ -583,9 +586,12 @@ class SearchIndex:
         total = query.evidence_weight
         if total <= 0:
             return None if understanding.topics else _Ranking.empty(INTENT_NO_MATCH)
-        top = relevance.top(_EVIDENCE_HITS)
         content = [w for w in words(text) if not is_cjk(w) and w not in STOPWORDS]
         general, general_words = intents.general_ml(text, content)
+        best_topic = max(understanding.by_topic.values(), default=0.0)
+        if not general_words and best_topic / total > _TOPIC_EVIDENCE:
+            return None  # the common case: a topic explains the query
+        top = relevance.top(_EVIDENCE_HITS)
         if general >= _GENERAL_ML_SHARE and not self._title_holds(query):
             # Topic words inside "learning rate schedule" do not make it about scheduling.
             outside = understanding.covered - {stem(w) for w in general_words}
@@ -594,7 +600,6 @@ class SearchIndex:
         if general_words:
             # "deploying a cnn": the ML word is not off-topic, the question is about deploying.
             total -= (1 - _INCIDENTAL_WEIGHT) * len(general_words) * 0.5
-        best_topic = max(understanding.by_topic.values(), default=0.0)
         if best_topic / total > _TOPIC_EVIDENCE:
             return None
         # Otherwise one of the best hits must hold most of the meaningful words, in its text
@@ -853,7 +858,8 @@ class SearchIndex:
         if total <= 0:
             return nothing
         has_specific = any(t not in GENERIC for t in query.terms) or bool(query.cjk_runs)
-        candidates = {p for t in query.terms for p in self._phrase_by_term.get(t, ())}
+        index = self._phrase_index()
+        candidates = {p for t in query.terms for p in index.get(t, ())}
         if query.cjk_runs:
             # A part inside a run shares its bigrams (or is one character of it); a run inside
             # a part shares the run's bigrams.
@@ -936,6 +942,19 @@ class SearchIndex:
             {t: covered[t] for t in kept},
         )
 
+    def _phrase_index(self) -> dict[str, list[int]]:
+        """Each phrase under the one of its terms fewest phrases share: a phrase matches only
+        when all its terms are present, so its rarest term is enough to find it."""
+        if self._by_rarest is None:
+            by_term = self._phrase_by_term
+            index: dict[str, list[int]] = defaultdict(list)
+            for pid, phrase in enumerate(self._phrases):
+                if phrase.terms:
+                    rarest = min(phrase.terms, key=lambda t: (len(by_term[t]), t))
+                    index[rarest].append(pid)
+            self._by_rarest = dict(index)
+        return self._by_rarest
+
     @staticmethod
     def _same_forms(phrase: _Phrase, query: _Query) -> bool:
         """Whether the query uses a phrase's words in its forms and order.
@@ -977,6 +996,8 @@ class SearchIndex:
         return spans
 
     def _fuzzy_topic(self, query: _Query) -> list[tuple[str, float]]:
+        if not query.gibberish:
+            return []  # every word is a known word: a near-spelling of a phrase is no typo
         latin = " ".join(w for w in words(query.text) if not is_cjk(w))
         if len(latin) < 4 or not self._phrase_texts:
             return []
@@ -1208,13 +1229,12 @@ class SearchIndex:
         for learning in (True, False):
             group = flags if learning else ~flags
             g_ids, g_score = ids[group], score[group]
-            order = np.argsort(-g_score, kind="stable")
             lazy = [
                 self._static(topic_id, strength, primary, learning, exact)
                 for topic_id, strength in understood
                 for primary in (True, False)
             ]
-            head = _sorted_pairs(-g_score[order], g_ids[order])
+            head = _best_first(-g_score, g_ids)
             out[learning] = self._dedupe(heapq.merge(head, *lazy), skip)
         return out
 
@@ -1230,10 +1250,22 @@ class SearchIndex:
     def _static(
         self, topic_id: str, strength: float, primary: bool, learning: bool, exclude: np.ndarray
     ) -> Iterator[tuple[float, int]]:
+        """A topic group's members in static order, text hits left out (they are scored)."""
         shift = strength * (2 if primary else 1)
-        for key, idx in self._lists.get((topic_id, primary, learning), ()):
-            if not exclude[idx]:
-                yield key - shift, idx
+        key = (topic_id, primary, learning)
+        arrays = self._np_lists.get(key)
+        if arrays is None:
+            entries = self._lists.get(key, ())
+            arrays = (
+                np.array([k for k, _ in entries], dtype=np.float64),
+                np.array([i for _, i in entries], dtype=np.int64),
+            )
+            self._np_lists[key] = arrays
+        keys, ids = arrays
+        if not len(ids):
+            return iter(())
+        keep = ~exclude[ids]
+        return _sorted_pairs(keys[keep] - shift, ids[keep])
 
     def _suggest(self, text: str) -> tuple[str, ...]:
         """Topic names (and catalog words) close to a query that found nothing."""
@@ -1276,6 +1308,25 @@ def _sorted_pairs(
         )
 
 
+def _best_first(negs: np.ndarray, ids: np.ndarray, head: int = 64) -> Iterator[tuple[float, int]]:
+    """(negated score, index) ascending, ties by index; only the head is sorted up front.
+
+    A page needs a handful of hits; the rest are sorted only if somebody pages that far.
+    `ids` must be ascending, so a stable sort keeps lower indexes first among equal scores.
+    """
+    if len(ids) <= 4 * head:
+        order = np.argsort(negs, kind="stable")
+        yield from _sorted_pairs(negs[order], ids[order])
+        return
+    cut = np.partition(negs, head)[head]
+    first = np.flatnonzero(negs <= cut)
+    order = first[np.argsort(negs[first], kind="stable")]
+    yield from _sorted_pairs(negs[order], ids[order])
+    rest = np.flatnonzero(negs > cut)
+    order = rest[np.argsort(negs[rest], kind="stable")]
+    yield from _sorted_pairs(negs[order], ids[order])
+
+
 class _Hits:
     """Text hits of a query: resource indexes (ascending) and their raw BM25F scores."""
 
@@ -1296,7 +1347,14 @@ class _Hits:
         """The k best-scoring indexes, best first (ties: lower index first)."""
         if not len(self.ids):
             return []
-        order = np.argsort(-self.scores, kind="stable")[:k]
+        if len(self.ids) > 4 * k:
+            # Only the k best need sorting: partition first (ties keep the lower index).
+            part = np.argpartition(-self.scores, k)[: k + 1]
+            cut = self.scores[part].min()
+            part = np.flatnonzero(self.scores >= cut)
+            order = part[np.argsort(-self.scores[part], kind="stable")][:k]
+        else:
+            order = np.argsort(-self.scores, kind="stable")[:k]
         return self.ids[order].tolist()
 
 
