@@ -75,7 +75,7 @@ _HIT_EVIDENCE = 0.7
 _EVIDENCE_HITS = 5
 _INCIDENTAL_WEIGHT = 0.3  # everyday English words no topic uses ("make sure", "after")
 _GENERAL_ML_SHARE = 0.5
-_KIND_DRAW = 120  # how deep into each stream a kind request looks for its kind
+_KIND_DRAW = 60  # how deep into each stream a kind request looks for its kind
 _KIND_PINS = 50
 _LEVEL_DRAW = 30  # how deep a level preference reorders
 # Fast-moving topics: among equal scores, newer material first.
@@ -250,6 +250,7 @@ class SearchIndex:
         # topic -> index -> (tier, static key)
         self._members: dict[str, dict[int, tuple[int, float]]] = defaultdict(dict)
         self._cache: OrderedDict[str, _Ranking] = OrderedDict()
+        self._levels: set[Level] = set()  # levels some resource has: others reorder nothing
 
     # ----------------------------------------------------------------------------- building
 
@@ -367,6 +368,8 @@ class SearchIndex:
         idx = len(self._docs)
         self._docs.append(resource)
         self._learning.append(resource.kind.is_learning)
+        if resource.level is not None:
+            self._levels.add(resource.level)
         self._by_id[resource.id] = idx
         weighted: dict[str, float] = defaultdict(float)
         for weight, terms in zip(_FIELD_WEIGHTS, fields, strict=True):
@@ -533,10 +536,11 @@ class SearchIndex:
             kinds=tuple(k.value for k in wanted.kinds),
             level=wanted.level.value if wanted.level else None,
         )
+        level = wanted.level if wanted.level in self._levels else None
         if wanted.kinds:
-            self._kinds_first(ranking, frozenset(wanted.kinds), wanted.level)
-        elif wanted.level:
-            self._level_first(ranking, wanted.level)
+            self._kinds_first(ranking, frozenset(wanted.kinds), level)
+        elif level:
+            self._level_first(ranking, level)
         return ranking
 
     def _kinds_first(self, ranking: _Ranking, kinds: frozenset[Kind], level: Level | None) -> None:
@@ -683,6 +687,8 @@ class SearchIndex:
     def _compared(self, pair: tuple[str, str]) -> list[int]:
         """For "x vs y": the best named resource of each side, when both sides name one."""
         out = []
+        if any(len(side.split()) > 4 for side in pair):
+            return []
         for side in pair:
             query = self._parse(side)
             found, _ = self._named(query, self._understand(query))
@@ -702,13 +708,18 @@ class SearchIndex:
         if any(p is None for p in postings):
             return []
         postings.sort(key=len)  # type: ignore[arg-type]
-        if len(postings[0]) > _TOP_POSTINGS:  # type: ignore[arg-type]
+        smallest = len(postings[0])  # type: ignore[arg-type]
+        if smallest > _TOP_POSTINGS:
             return []
         found = set(postings[0])  # type: ignore[arg-type]
         for posting in postings[1:]:
+            if len(found) <= 8 or len(posting) > 20 * smallest:  # type: ignore[arg-type]
+                break  # few candidates left: their titles are checked below
             found &= posting.keys()  # type: ignore[union-attr]
             if not found:
                 return []
+        if len(found) > 30:
+            return []
         wanted = set(terms)
         titled = [
             i
@@ -1285,7 +1296,7 @@ class SearchIndex:
                     found = process.extractOne(word, vocab, scorer=fuzz.ratio, score_cutoff=75)
                     if found:
                         out.append(owners[found[2]])
-            for word in words(latin)[:3]:
+            for word in words(latin)[:3] if not out else ():
                 if self._lexicon.knows(word):
                     continue  # "lunch" is not a misspelt "launch"
                 if len(word) >= 4 and (close := self._closest_word(word, cutoff=70)):
@@ -1299,7 +1310,7 @@ class SearchIndex:
 
 
 def _sorted_pairs(
-    negs: np.ndarray, ids: np.ndarray, chunk: int = 64
+    negs: np.ndarray, ids: np.ndarray, chunk: int = 16
 ) -> Iterator[tuple[float, int]]:
     """(negated score, index) pairs from sorted arrays, converted a chunk at a time."""
     for start in range(0, len(ids), chunk):
