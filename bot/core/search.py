@@ -339,12 +339,22 @@ class SearchIndex:
 
     def _fields(self, resource: Resource) -> tuple[list[str], list[str], list[str]]:
         tags = " ".join(resource.tags).replace("-", " ")
-        texts = (resource.title, tags, resource.summary)
-        for n, text in enumerate(texts):
-            found = (w for w in words(normalise(text)) if not is_cjk(w))
-            self._learn_words(found, target=n < 2)
-        title, tag_terms, summary = (index_terms(t) for t in texts)
-        return title, tag_terms, summary
+        out = []
+        # Each field is folded and split once: its words teach the vocabulary and become
+        # index terms (what `index_terms` makes, without splitting the text again).
+        for n, text in enumerate((resource.title, tags, resource.summary)):
+            latin: list[str] = []
+            terms: list[str] = []
+            for word in words(normalise(text)):
+                if _is_cjk_word(word):
+                    terms.extend(bigrams(word))
+                    continue
+                latin.append(word)
+                if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
+                    terms.append(stem(word))
+            self._learn_words(latin, target=n < 2)
+            out.append(terms)
+        return out[0], out[1], out[2]
 
     @staticmethod
     def _length(fields: tuple[list[str], list[str], list[str]]) -> float:
@@ -1307,6 +1317,18 @@ class SearchIndex:
             self._biggest = [self._topics[t].name for t in sizes[:3]]
         out += self._biggest
         return tuple(dict.fromkeys(out))[:3]
+
+
+def _is_cjk_word(word: str) -> bool:
+    """For a word from `words`: CJK runs and latin words never mix, so the first character
+    tells (the ranges of `bot.core.text`: kana, CJK ideographs, Hangul)."""
+    c = word[0]
+    return (
+        "\u3040" <= c <= "\u30ff"
+        or "\u3400" <= c <= "\u9fff"
+        or "\uac00" <= c <= "\ud7af"
+        or "\uf900" <= c <= "\ufaff"
+    )
 
 
 def _sorted_pairs(
