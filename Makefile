@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench validate clean
+.PHONY: run test lint format bench eval validate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,6 +35,9 @@ validate: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+eval: $(STAMP)
+	$(BIN)/python -m tests.eval
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -512,7 +512,7 @@ class SearchIndex:
                 understood = [(primary.primary_topic, 0.5)]
         relevance = self._relevance(query)
         verdict = self._verdict(
-            wanted.text, query, understanding, relevance, named, bool(wanted.dropped)
+            wanted.text, query, understanding, relevance, named, bool(wanted.dropped), whole
         )
         if verdict is not None:
             return verdict
@@ -593,10 +593,11 @@ class SearchIndex:
         relevance: _Hits,
         named: list[int],
         dropped: bool = False,
+        whole: bool = False,
     ) -> _Ranking | None:
         """None when there is evidence to answer with links; otherwise the empty answer."""
-        if named:
-            return None
+        if named and (whole or intents.general_ml(text, text.split())[0] < _GENERAL_ML_SHARE):
+            return None  # a named tool or title, unless a general-ML phrase merely holds one
         total = query.evidence_weight
         if total <= 0:
             return None if understanding.topics else _Ranking.empty(INTENT_NO_MATCH)
@@ -1099,7 +1100,12 @@ class SearchIndex:
                 rest = terms[:start] + terms[start + n :]
                 # A name no dictionary knows ("kserve", "mlflow") names the tool anywhere in a
                 # question; an everyday word ("feast") only when the rest is about its topic.
-                distinctive = not any(lex.knows(query.surfaces.get(t, t)) for t in gram)
+                typed = [query.surfaces.get(t, t) for t in gram]
+                distinctive = not any(lex.knows(w) for w in typed) or (
+                    # A rarer everyday word ("feast", "airflow") in a question about a topic.
+                    not any(lex.is_common(w) for w in typed)
+                    and any(t in self._phrase_by_term for t in terms if t not in gram)
+                )
                 explained = len(terms) <= 4 and all(
                     t in understanding.covered or t in GENERIC for t in rest
                 )
