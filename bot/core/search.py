@@ -24,12 +24,13 @@ lists, so no query scans every resource.
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import itertools
 import math
 import re
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -1256,13 +1257,24 @@ class SearchIndex:
         for learning in (True, False):
             group = flags if learning else ~flags
             g_ids, g_score = ids[group], score[group]
-            lazy = [
-                self._static(topic_id, strength, primary, learning, exact)
-                for topic_id, strength in understood
-                for primary in (True, False)
-            ]
+            lazy = []
+            for topic_id, strength in understood:
+                for primary in (True, False):
+                    entries = self._lists.get((topic_id, primary, learning))
+                    if entries:
+                        # Its best entry bounds what the list can yield: it is only filtered
+                        # (text hits taken out) once the merge reaches that bound.
+                        bound = entries[0][0] - strength * (2 if primary else 1)
+                        lazy.append(
+                            (
+                                bound,
+                                functools.partial(
+                                    self._static, topic_id, strength, primary, learning, exact
+                                ),
+                            )
+                        )
             head = _best_first(-g_score, g_ids)
-            out[learning] = self._dedupe(heapq.merge(head, *lazy), skip)
+            out[learning] = self._dedupe(_lazy_merge(head, lazy), skip)
         return out
 
     def _dedupe(
@@ -1323,6 +1335,33 @@ class SearchIndex:
             self._biggest = [self._topics[t].name for t in sizes[:3]]
         out += self._biggest
         return tuple(dict.fromkeys(out))[:3]
+
+
+def _lazy_merge(
+    head: Iterator[tuple[float, int]],
+    lazies: list[tuple[float, Callable[[], Iterator[tuple[float, int]]]]],
+) -> Iterator[tuple[float, int]]:
+    """`heapq.merge(head, *streams)` where each stream is made only when the merge reaches
+    its bound (a value no item of it can beat): most pages never need a topic's static list.
+    Equal items come out in stream order, as `heapq.merge` gives them."""
+    heap: list[tuple[tuple[float, int], int, Iterator | None, Callable | None]] = []
+    first = next(head, None)
+    if first is not None:
+        heap.append((first, 0, head, None))
+    for n, (bound, make) in enumerate(lazies, 1):
+        heap.append(((bound, -1), n, None, make))
+    heapq.heapify(heap)
+    while heap:
+        item, order, stream, make = heap[0]
+        if make is not None:
+            stream = make()
+        else:
+            yield item
+        nxt = next(stream, None)  # type: ignore[arg-type]
+        if nxt is None:
+            heapq.heappop(heap)
+        else:
+            heapq.heapreplace(heap, (nxt, order, stream, None))
 
 
 def _is_cjk_word(word: str) -> bool:

@@ -24,7 +24,7 @@ def answer(
     topics = services.catalog.topics
     if not results.hits:
         return Reply(
-            text=blocks.fallback(f"No resources for “{blocks.echo(query)}”."),
+            text=blocks.fallback(f"No resources for “{blocks.echo(results.query or query)}”."),
             blocks=search_blocks.build_no_match(
                 results.query or query, results.suggestions, topics
             ),
