@@ -129,6 +129,7 @@ class _Phrase:
     cjk: tuple[str, ...]
     official: bool
     words: tuple[str, ...] = ()  # the folded words, to compare the forms a query uses
+    checked: bool = False  # `_same_forms` can reject it: an -ing word, or two words in order
 
 
 @dataclass
@@ -320,7 +321,8 @@ class SearchIndex:
             if not terms and not cjk:
                 continue
             kept = tuple(w for w in latin if w not in STOPWORDS)
-            phrase = _Phrase(topic.id, terms, cjk, official, kept)
+            checked = len(kept) == 2 or any(w.endswith("ing") for w in kept)
+            phrase = _Phrase(topic.id, terms, cjk, official, kept, checked)
             pid = len(self._phrases)
             self._phrases.append(phrase)
             if official:
@@ -532,8 +534,7 @@ class SearchIndex:
                 if self._is_learning(i) == learning
             ]
             streams.append(_Stream(itertools.chain(head, rest[learning])))
-        matched = np.zeros(len(self._docs), dtype=bool)
-        matched[relevance.ids] = True
+        matched = relevance.as_mask(len(self._docs)).copy()
         matched[list(named) + start] = True
         for topic_id, _ in understood:
             matched[self._membership(topic_id)[0]] = True
@@ -902,7 +903,7 @@ class SearchIndex:
                 continue
             if has_specific and phrase.terms and phrase.terms <= GENERIC and not phrase.cjk:
                 continue
-            if phrase.words and not self._same_forms(phrase, query):
+            if phrase.checked and not self._same_forms(phrase, query):
                 continue
             spans = self._cjk_spans(phrase, query.cjk_runs)
             if spans is None:
@@ -1161,8 +1162,9 @@ class SearchIndex:
             # A common term only adds where a rarer one (or its own best postings) seeded.
             keep = mask[ids]
             acc[ids[keep]] += (weight * self._idf(term, n_docs)) * impacts[keep]
-        hits = np.flatnonzero(mask & (acc > 0))
-        return _Hits(hits, acc[hits])
+        mask &= acc > 0
+        hits = np.flatnonzero(mask)
+        return _Hits(hits, acc[hits], mask)
 
     def _arrays(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """A term's posting as (resource indexes ascending, impacts), built once per term."""
@@ -1228,8 +1230,7 @@ class SearchIndex:
         """
         ids, rel = relevance.ids, relevance.scores
         size = len(self._docs)
-        exact = np.zeros(size, dtype=bool)
-        exact[ids] = True
+        exact = relevance.as_mask(size)
         if skip:
             skipped = np.zeros(size, dtype=bool)
             skipped[list(skip)] = True
@@ -1408,11 +1409,19 @@ def _best_first(negs: np.ndarray, ids: np.ndarray, head: int = 64) -> Iterator[t
 class _Hits:
     """Text hits of a query: resource indexes (ascending) and their raw BM25F scores."""
 
-    __slots__ = ("ids", "scores")
+    __slots__ = ("ids", "mask", "scores")
 
-    def __init__(self, ids: np.ndarray, scores: np.ndarray) -> None:
+    def __init__(self, ids: np.ndarray, scores: np.ndarray, mask: np.ndarray | None = None) -> None:
         self.ids = ids
         self.scores = scores
+        self.mask = mask  # the hits as a boolean array over every index, when one was made
+
+    def as_mask(self, size: int) -> np.ndarray:
+        if self.mask is not None and len(self.mask) == size:
+            return self.mask
+        mask = np.zeros(size, dtype=bool)
+        mask[self.ids] = True
+        return mask
 
     @classmethod
     def none(cls) -> _Hits:
