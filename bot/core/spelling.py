@@ -10,59 +10,84 @@ an edit distance that grows with the word: none under 4 letters, 1 up to 7, 2 fr
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 _OTHER_LANGUAGES = ("es", "fr", "de", "pt")
-_ASCII_WORD = re.compile(rb'"([a-z]{4,})": ')
+_KEY = re.compile(rb'"([a-z]+)":')
+_FREQUENT = re.compile(rb'"([a-z]+)": (\d{6,})')
+# Between two keys of the JSON object: `": 123, "` (the count, a comma, the next quote).
 # English words this frequent (count in the package's corpus) are everyday words: when the
 # catalog's topics do not use them they are incidental to what a question is about.
 COMMON_COUNT = 500_000
 
 
 class Lexicon:
-    """Words a dictionary knows: English with counts, other languages as plain sets."""
+    """Words a dictionary knows, as a sorted array of their hashes (8 bytes a word, no set
+    of a million objects), plus the few hundred everyday English words."""
 
-    def __init__(self, english: dict[str, int], other: frozenset[bytes]) -> None:
+    def __init__(self, english: np.ndarray, other: np.ndarray, common: frozenset[str]) -> None:
         self._english = english
         self._other = other
+        self._common = common
 
     def knows(self, word: str) -> bool:
-        if word in self._english:
-            return True
-        try:
-            return word.encode("ascii") in self._other
-        except UnicodeEncodeError:
-            return False
+        return self.is_english(word) or _member(self._other, word)
 
     def is_english(self, word: str) -> bool:
-        return word in self._english
+        return _member(self._english, word)
 
     def is_common(self, word: str) -> bool:
-        """An everyday English word ("make", "sure", "after", "running")."""
-        return self._english.get(word, 0) >= COMMON_COUNT
+        """An everyday English word ("make", "sure", "after", "which")."""
+        return word in self._common
+
+
+def _member(hashes: np.ndarray, word: str) -> bool:
+    if not len(hashes) or not word.isascii():
+        return False
+    key = hash(word.encode("ascii"))
+    at = int(np.searchsorted(hashes, key))
+    return at < len(hashes) and int(hashes[at]) == key
+
+
+def _hashes(raw: bytes) -> np.ndarray:
+    """The sorted hashes of every ASCII key of a `{"word": count, ...}` file."""
+    out = np.fromiter((hash(m.group(1)) for m in _KEY.finditer(raw)), dtype=np.int64)
+    out.sort()
+    return out
 
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    """The shipped dictionaries, loaded once per process (~0.3 s); empty if not installed."""
+    """The shipped dictionaries, loaded once per process; empty if not installed.
+
+    One language at a time is decompressed, its keys hashed into a sorted array and the
+    rest dropped, so loading peaks at one file's worth of words and keeps ~7 MB.
+    """
+    empty = np.zeros(0, dtype=np.int64)
     try:
         folder = resources.files("spellchecker") / "resources"
-        english = json.loads(gzip.decompress((folder / "en.json.gz").read_bytes()))
-        other: set[bytes] = set()
-        for lang in _OTHER_LANGUAGES:
-            raw = gzip.decompress((folder / f"{lang}.json.gz").read_bytes())
-            other.update(_ASCII_WORD.findall(raw))
+        raw = gzip.decompress((folder / "en.json.gz").read_bytes())
+        common = frozenset(w.decode() for w, n in _FREQUENT.findall(raw) if int(n) >= COMMON_COUNT)
+        english = _hashes(raw)
+        del raw
+        other = np.concatenate(
+            [
+                _hashes(gzip.decompress((folder / f"{lang}.json.gz").read_bytes()))
+                for lang in _OTHER_LANGUAGES
+            ]
+        )
+        other.sort()
     except (ModuleNotFoundError, FileNotFoundError, OSError, ValueError):
-        return Lexicon({}, frozenset())
-    return Lexicon({k: int(v) for k, v in english.items() if k.isalpha()}, frozenset(other))
+        return Lexicon(empty, empty, frozenset())
+    return Lexicon(english, other, common)
 
 
 def max_distance(word: str) -> int:
