@@ -227,7 +227,7 @@ class SearchIndex:
         # Words typos are corrected towards: topic names and aliases, titles, tags.
         self._targets: set[str] = set()
         self._corrector: Corrector | None = None
-        self._lexicon: Lexicon = Lexicon(np.zeros(0, np.int64), np.zeros(0, np.int64), frozenset())
+        self._lexicon: Lexicon = Lexicon(([], []), (), frozenset())
         self._corrections: dict[str, tuple[str | None, str]] = {}
         self._phrases: list[_Phrase] = []
         self._phrase_by_term: dict[str, list[int]] = defaultdict(list)

@@ -9,19 +9,20 @@ an edit distance that grows with the word: none under 4 letters, 1 up to 7, 2 fr
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import re
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 
-import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 _OTHER_LANGUAGES = ("es", "fr", "de", "pt")
-_KEY = re.compile(rb'"([a-z]+)":')
 _FREQUENT = re.compile(rb'"([a-z]+)": (\d{6,})')
 # Between two keys of the JSON object: `": 123, "` (the count, a comma, the next quote).
 # English words this frequent (count in the package's corpus) are everyday words: when the
@@ -30,64 +31,113 @@ COMMON_COUNT = 500_000
 
 
 class Lexicon:
-    """Words a dictionary knows, as a sorted array of their hashes (8 bytes a word, no set
-    of a million objects), plus the few hundred everyday English words."""
+    """Words a dictionary knows, kept compressed: pyspellchecker's sorted word lists cut
+    into 4 KB zlib blocks (about 4 MB for five languages; a look-up bisects the blocks'
+    first words and inflates one block), plus the few hundred everyday English words.
+    Look-ups are memoised."""
 
-    def __init__(self, english: np.ndarray, other: np.ndarray, common: frozenset[str]) -> None:
+    def __init__(
+        self, english: _Blocks, other: tuple[_Blocks, ...], common: frozenset[str]
+    ) -> None:
         self._english = english
         self._other = other
         self._common = common
+        self._memo: dict[str, bool] = {}
 
     def knows(self, word: str) -> bool:
-        return self.is_english(word) or _member(self._other, word)
+        known = self._memo.get(word)
+        if known is None:
+            known = self.is_english(word) or any(_listed(lang, word) for lang in self._other)
+            if len(self._memo) > 20_000:
+                self._memo.clear()
+            self._memo[word] = known
+        return known
 
     def is_english(self, word: str) -> bool:
-        return _member(self._english, word)
+        return _listed(self._english, word)
 
     def is_common(self, word: str) -> bool:
         """An everyday English word ("make", "sure", "after", "which")."""
         return word in self._common
 
 
-def _member(hashes: np.ndarray, word: str) -> bool:
-    if not len(hashes) or not word.isascii():
-        return False
-    key = hash(word.encode("ascii"))
-    at = int(np.searchsorted(hashes, key))
-    return at < len(hashes) and int(hashes[at]) == key
+_Blocks = tuple[list[bytes], list[bytes]]  # (first word of each block, compressed blocks)
+_BLOCK = 4096
 
 
-def _hashes(raw: bytes) -> np.ndarray:
-    """The sorted hashes of every ASCII key of a `{"word": count, ...}` file."""
-    out = np.fromiter((hash(m.group(1)) for m in _KEY.finditer(raw)), dtype=np.int64)
-    out.sort()
-    return out
+def _listed(blocks: _Blocks, word: str) -> bool:
+    """Whether the word is a line of its block: bisect the first words, inflate one block."""
+    firsts, packed = blocks
+    key = word.encode("utf-8")
+    at = bisect.bisect_right(firsts, key) - 1
+    return at >= 0 and b"\n" + key + b"\n" in zlib.decompress(packed[at])
+
+
+def _blocks(blob: bytes | bytearray) -> _Blocks:
+    """Cut a sorted b"\\nword\\n..." blob into ~4 KB blocks at line ends, each compressed."""
+    firsts: list[bytes] = []
+    packed: list[bytes] = []
+    at, size = 0, len(blob)
+    while at < size - 1:
+        end = blob.find(b"\n", min(at + _BLOCK, size - 1))
+        if end < 0:
+            end = size - 1
+        chunk = bytes(blob[at : end + 1])
+        firsts.append(chunk[1 : chunk.find(b"\n", 1)])
+        packed.append(zlib.compress(chunk, 1))
+        at = end
+    return firsts, packed
+
+
+def _words_of(resource: Traversable, counts: list[tuple[bytes, bytes]] | None = None) -> bytes:
+    """A pyspellchecker list (`{"word": count,` a line, sorted) as b"\\nword\\nword\\n".
+
+    Read a megabyte at a time, cut down in C (quotes and digits deleted, the separator
+    replaced) and appended in place, so loading holds little beyond the result; `counts`,
+    if given, collects the (word, count) pairs frequent enough to be everyday words.
+    """
+    blob = bytearray(b"\n")
+    rest = b""
+    with resource.open("rb") as packed, gzip.GzipFile(fileobj=packed) as lines:
+        while True:
+            chunk = lines.read(1 << 20)
+            chunk = rest + chunk
+            if not chunk:
+                break
+            cut = chunk.rfind(b"\n") + 1 if len(chunk) > 1 << 19 else len(chunk)
+            chunk, rest = chunk[:cut], chunk[cut:]
+            if counts is not None:
+                counts.extend(_FREQUENT.findall(chunk))
+            text = _cut(chunk if chunk.endswith(b"\n") else chunk + b"\n")
+            if len(blob) == 1:
+                text = text.lstrip(b"{\n")
+            blob += text
+            if not rest and len(chunk) < 1 << 19:
+                break
+    while blob.endswith((b"}\n", b"\n\n")) and len(blob) > 1:
+        del blob[-2 if blob.endswith(b"}\n") else -1 :]
+        if not blob.endswith(b"\n"):
+            blob += b"\n"
+    return bytes(blob) if len(blob) < 1 << 16 else blob  # type: ignore[return-value]
+
+
+def _cut(chunk: bytes) -> bytes:
+    return chunk.translate(None, b'"0123456789').replace(b": ,\n", b"\n").replace(b": \n", b"\n")
 
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    """The shipped dictionaries, loaded once per process; empty if not installed.
-
-    One language at a time is decompressed, its keys hashed into a sorted array and the
-    rest dropped, so loading peaks at one file's worth of words and keeps ~7 MB.
-    """
-    empty = np.zeros(0, dtype=np.int64)
+    """The shipped dictionaries, loaded once per process (about 3 MB kept); empty if the
+    package is not installed."""
     try:
         folder = resources.files("spellchecker") / "resources"
-        raw = gzip.decompress((folder / "en.json.gz").read_bytes())
-        common = frozenset(w.decode() for w, n in _FREQUENT.findall(raw) if int(n) >= COMMON_COUNT)
-        english = _hashes(raw)
-        del raw
-        other = np.concatenate(
-            [
-                _hashes(gzip.decompress((folder / f"{lang}.json.gz").read_bytes()))
-                for lang in _OTHER_LANGUAGES
-            ]
-        )
-        other.sort()
+        counts: list[tuple[bytes, bytes]] = []
+        english = _words_of(folder / "en.json.gz", counts)
+        other = tuple(_words_of(folder / f"{lang}.json.gz") for lang in _OTHER_LANGUAGES)
     except (ModuleNotFoundError, FileNotFoundError, OSError, ValueError):
-        return Lexicon(empty, empty, frozenset())
-    return Lexicon(english, other, common)
+        return Lexicon(([], []), (), frozenset())
+    common = frozenset(w.decode() for w, n in counts if int(n) >= COMMON_COUNT)
+    return Lexicon(_blocks(english), tuple(_blocks(o) for o in other), common)
 
 
 def max_distance(word: str) -> int:
