@@ -579,7 +579,10 @@ class SearchIndex:
             head = [item for n in range(_LEVEL_DRAW) if (item := stream.get(n)) is not None]
             rest = (stream.get(n) for n in itertools.count(len(head)))
             tail = itertools.takewhile(lambda item: item is not None, rest)
-            reordered = self._by_level(head, level)
+            # The curated start-here picks stay first, the asked-for level first among them.
+            start = [item for item in head if item[1] > _START_SCORE - 0.5]
+            others = [item for item in head if item[1] <= _START_SCORE - 0.5]
+            reordered = self._by_level(start, level) + self._by_level(others, level)
             setattr(ranking, name, _Stream(itertools.chain(reordered, tail)))  # type: ignore[arg-type]
 
     def _by_level(self, items: list[tuple[int, float]], level: Level) -> list[tuple[int, float]]:
