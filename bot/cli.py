@@ -15,6 +15,7 @@ from bot.app import StartupError, lifespan
 from bot.console import Console
 from bot.core.catalog import Catalog
 from bot.core.content import ContentError, load_catalog
+from bot.core.search import INTENT_HELP, INTENT_OUT_OF_SCOPE, INTENT_UNSUPPORTED_SCRIPT
 from bot.features import FEATURES
 from bot.health import readiness
 from bot.logs import configure_logging
@@ -78,16 +79,27 @@ async def _search(args: argparse.Namespace, settings: Settings, catalog: Catalog
                 "topics": list(hit.resource.topics),
                 "summary": hit.resource.summary,
                 "community": hit.resource.community,
+                "level": hit.resource.level.value if hit.resource.level else None,
+                "year": hit.resource.year,
                 "score": round(hit.score, 4),
             }
             for hit in results.hits
         ]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
+    if results.intent == INTENT_HELP:
+        print("That reads like a question for me: try `mlops-bot console` and type `help`.")
+        return 0
     if not results.hits:
         hint = f" Did you mean: {', '.join(results.suggestions)}?" if results.suggestions else ""
-        print(f"No resources for “{results.query}”.{hint}")
+        why = {
+            INTENT_OUT_OF_SCOPE: " The catalog is about running ML in production.",
+            INTENT_UNSUPPORTED_SCRIPT: " The catalog isn't written in that script.",
+        }.get(results.intent, "")
+        print(f"No resources for “{results.query}”.{why}{hint}")
         return 0
+    if results.note:
+        print(f"({results.note})")
     for rank, hit in enumerate(results.hits, start=1):
         res = hit.resource
         print(f"{rank}. {res.title}  [{res.kind.value}]  {hit.score:.2f}")

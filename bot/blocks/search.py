@@ -18,7 +18,12 @@ from bot.blocks import (
     section,
 )
 from bot.core.models import Resource, Topic
-from bot.core.search import SearchResults
+from bot.core.search import (
+    INTENT_HELP,
+    INTENT_OUT_OF_SCOPE,
+    INTENT_UNSUPPORTED_SCRIPT,
+    SearchResults,
+)
 
 ACTION_SHARE = "mlops_share"
 ACTION_MORE = "mlops_more"
@@ -37,11 +42,30 @@ KIND_LABELS = {
 }
 
 
+# What the no-match page says when the search knows why nothing fits.
+OUT_OF_SCOPE = (
+    "“{query}” is general machine learning; this catalog is about running ML in production"
+    " (serving, monitoring, pipelines, data, teams). The closest topics:"
+)
+UNSUPPORTED_SCRIPT = (
+    "I can't read {script} text yet: topics and resources are in English, with topic names"
+    " in Chinese, Japanese, Korean, Spanish, German, French and Portuguese. Try a topic:"
+)
+LEVEL_LABELS = {"intro": "intro", "intermediate": "intermediate", "advanced": "advanced"}
+
+
 def resource_line(resource: Resource, topics: Mapping[str, Topic]) -> str:
-    """One resource as mrkdwn: linked title, kind, why it helps, its topics."""
+    """One resource as mrkdwn: linked title, kind, level and year where known, why it helps,
+    its topics."""
     kind = KIND_LABELS.get(resource.kind.value, resource.kind.value)
     names = [topics[t].name for t in resource.topics if t in topics]
     marks = f"  ·  _{kind}_"
+    level = getattr(resource, "level", None)
+    if level is not None:
+        marks += f"  ·  _{LEVEL_LABELS.get(level.value, level.value)}_"
+    year = getattr(resource, "year", None)
+    if year:
+        marks += f"  ·  {int(year)}"
     if resource.community:
         marks += f"  ·  _{texts.COMMUNITY_MARK}_"
     lines = [f"*{link(resource.url, resource.title)}*{marks}", escape(resource.summary)]
@@ -81,6 +105,8 @@ def build_recommendations(
     blocks: list[Block] = [
         section(f"*{title}*"),
     ]
+    if results.note:
+        blocks.append(context(escape(results.note)))
     in_tools = False
     for i, hit in enumerate(results.hits):
         is_tool = not hit.resource.kind.is_learning
@@ -111,16 +137,49 @@ def recommendations_text(results: SearchResults) -> str:
 
 
 def build_no_match(
-    query: str, suggestions: Iterable[str], topics: Mapping[str, Topic]
+    query: str,
+    suggestions: Iterable[str],
+    topics: Mapping[str, Topic],
+    *,
+    intent: str | None = None,
+    script: str | None = None,
 ) -> list[Block]:
-    """Never an empty reply: did-you-mean options and the list of topics."""
-    blocks = [section(texts.NO_MATCH.format(query=echo(query)))]
+    """Never an empty reply: why nothing fits (when known), did-you-mean and the topics."""
+    if intent == INTENT_OUT_OF_SCOPE:
+        blocks = [section(OUT_OF_SCOPE.format(query=echo(query)))]
+    elif intent == INTENT_UNSUPPORTED_SCRIPT:
+        blocks = [section(UNSUPPORTED_SCRIPT.format(script=escape(script or "this")))]
+    else:
+        blocks = [section(texts.NO_MATCH.format(query=echo(query)))]
     options = [f"`{escape(s)}`" for s in list(suggestions)[:5]]
     if options:
         blocks.append(section(texts.DID_YOU_MEAN.format(options=", ".join(options))))
     names = ", ".join(f"`{escape(t.id)}`" for t in topics.values())
     blocks.append(section(f"{texts.BROWSE_TOPICS} {names}"))
     return blocks
+
+
+def build_answer(
+    results: SearchResults,
+    topics: Mapping[str, Topic],
+    *,
+    share: bool = True,
+    shared_by: str | None = None,
+) -> list[Block]:
+    """The whole answer for one page of results, whatever `results.intent` says it is:
+    help for greetings and questions about the bot, the no-match page (with the reason for
+    general ML and unreadable scripts) when there are no links, else the recommendations."""
+    if results.intent == INTENT_HELP:
+        return build_help()
+    if not results.hits:
+        return build_no_match(
+            results.query,
+            results.suggestions,
+            topics,
+            intent=results.intent,
+            script=results.script,
+        )
+    return build_recommendations(results, topics, share=share, shared_by=shared_by)
 
 
 def build_help() -> list[Block]:

@@ -6,6 +6,7 @@ import bot.features.stats as stats
 from bot import blocks, texts
 from bot.blocks import search as search_blocks
 from bot.core.commands import SEARCH
+from bot.core.search import INTENT_HELP
 from bot.router import ActionRequest, CommandRequest, Feature, Reply, notice
 from bot.services import Services
 
@@ -20,19 +21,20 @@ def answer(
     in_thread: bool = False,
     shared_by: str | None = None,
 ) -> Reply:
-    """Search and render one page; an empty result becomes did-you-mean, never a blank reply."""
+    """Search and render one page: links only with evidence; greetings get help, off-topic
+    text the no-match page (saying why for general ML or an unreadable script)."""
     results = services.index.search(query, limit=PAGE_SIZE, offset=offset)
     topics = services.catalog.topics
+    if results.intent == INTENT_HELP:
+        return Reply(text=search_blocks.help_text(), blocks=search_blocks.build_help())
     if not results.hits:
         return Reply(
-            text=blocks.fallback(f"No resources for “{blocks.echo(query)}”."),
-            blocks=search_blocks.build_no_match(
-                results.query or query, results.suggestions, topics
-            ),
+            text=blocks.fallback(f"No resources for “{blocks.echo(results.query or query)}”."),
+            blocks=search_blocks.build_answer(results, topics),
         )
     return Reply(
         text=search_blocks.recommendations_text(results),
-        blocks=search_blocks.build_recommendations(
+        blocks=search_blocks.build_answer(
             results, topics, share=not in_thread and shared_by is None, shared_by=shared_by
         ),
         # Answers to a mention go to its (public) thread; shared answers are public by intent.

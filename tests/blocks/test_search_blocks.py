@@ -55,3 +55,66 @@ def test_no_match_help_and_topics(catalog: Catalog):
     assert len(build_help()) >= 2
     topic_blocks = build_topics(catalog.topics, catalog.topic_counts())
     assert all(len(b["text"]["text"]) <= 3000 for b in topic_blocks)
+
+
+def test_answer_follows_the_intent_of_the_results(catalog: Catalog):
+    from bot.blocks.search import build_answer
+
+    index = SearchIndex.build(catalog)
+    helped = json.dumps(build_answer(index.search("hi"), catalog.topics))
+    assert json.dumps(build_help()) == helped
+    nothing = json.dumps(build_answer(index.search("pizza"), catalog.topics))
+    assert "couldn" in nothing
+    answered = build_answer(index.search("monitoring"), catalog.topics)
+    assert answered == build_recommendations(index.search("monitoring"), catalog.topics)
+
+
+def test_no_match_says_why_for_general_ml_and_unreadable_scripts(catalog: Catalog):
+    from bot.blocks.search import build_answer
+
+    index = SearchIndex.build(catalog)
+    general = json.dumps(build_answer(index.search("dropout"), catalog.topics), ensure_ascii=False)
+    assert "running ML in production" in general
+    script = json.dumps(build_answer(index.search("การตรวจสอบ"), catalog.topics))
+    assert "Thai" in script
+
+
+def test_recommendations_show_the_note_year_and_level():
+    from bot.core.models import Kind, Level, Resource, Topic
+
+    topic = Topic(id="serving", name="Serving", description="Serving.", aliases=("serving",))
+    tool = Resource(
+        id="triton-inference-server",
+        title="Triton Inference Server",
+        url="https://example.com/triton",
+        kind=Kind.TOOL,
+        topics=("serving",),
+        summary="Serves models.",
+        tags=("triton",),
+        year=2024,
+    )
+    book = Resource(
+        id="serving-book",
+        title="Serving book",
+        url="https://example.com/book",
+        kind=Kind.BOOK,
+        topics=("serving",),
+        summary="A book.",
+        level=Level.INTRO,
+        year=2021,
+    )
+    other = Resource(
+        id="triton",
+        title="OpenAI Triton (GPU kernel language)",
+        url="https://example.com/openai-triton",
+        kind=Kind.TOOL,
+        topics=("serving",),
+        summary="Kernels.",
+    )
+    catalog = Catalog([topic], [tool, book, other])
+    results = SearchIndex.build(catalog).search("triton")
+    text = json.dumps(build_recommendations(results, catalog.topics), ensure_ascii=False)
+    assert "OpenAI" in text and "2024" in text
+    shelf = SearchIndex.build(catalog).search("serving books")
+    text = json.dumps(build_recommendations(shelf, catalog.topics), ensure_ascii=False)
+    assert "_intro_" in text and "2021" in text
