@@ -302,3 +302,31 @@ async def test_healthz(bot_server: BotServer):
     assert resp.status == 200
     body = await resp.json()
     assert body["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        ("hi", "MLOps resources, right here"),
+        ("what can you do", "MLOps resources, right here"),
+        ("taco tuesday", "couldn't find"),
+        ("parking permit", "couldn't find"),
+        ("knitting patterns", "couldn't find"),
+        ("pipeline for the garden hose", "couldn't find"),
+        ("gradient boosting", "production"),
+        ("ปัญญาประดิษฐ์", "read Thai"),
+    ],
+)
+async def test_off_topic_and_greetings_through_the_endpoint(
+    bot_server: BotServer, text: str, expect: str
+):
+    answer = await bot_server.slash(text)
+    shown = json.dumps(answer, ensure_ascii=False)
+    assert expect in shown, shown[:600]
+    assert "Share in channel" not in shown
+
+
+async def test_serving_books_start_with_books_through_the_endpoint(bot_server: BotServer):
+    answer = await bot_server.slash("serving books")
+    shown = json.dumps(answer)
+    assert "_book_" in shown.split("_course_")[0] or "book" in shown[:1500]
