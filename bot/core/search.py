@@ -294,8 +294,8 @@ class SearchIndex:
             self._postings.setdefault(term, {})[idx] = tf * (_K1 + 1) / (tf + norm)
         self._titles[title_key(resource.title)].append(idx)
         if resource.kind == "tool":
-            for key in self._tool_keys(resource):
-                self._tool_names[key].append(idx)
+            for tool_key in self._tool_keys(resource):
+                self._tool_names[tool_key].append(idx)
             for tag in {" ".join(index_terms(t.replace("-", " "))) for t in resource.tags}:
                 self._tool_tags[tag].append(idx)
         title, tags, summary = (set(f) for f in fields)
@@ -717,9 +717,9 @@ class SearchIndex:
                     continue
                 score, best_key = rel * scale, 0.0
                 for topic_id, tier, key in doc_topics[idx]:
-                    strength = strengths.get(topic_id)
-                    if strength:
-                        score += strength * tier
+                    weight = strengths.get(topic_id)
+                    if weight:
+                        score += weight * tier
                         best_key = max(best_key, key)
                 add[flags[idx]]((-(score + best_key), idx))
         out = {}
