@@ -62,3 +62,18 @@ NO_MODERATORS = "No moderators are set up yet: an operator lists them in `MLOPS_
 NO_PENDING_SUGGESTIONS = "No suggestions are waiting for review."
 SUGGESTION_GONE = "That suggestion no longer exists."
 ALREADY_DECIDED = "Already decided. {decision}"
+
+# Per-workspace moderators and review channel (`/mlops admin`).
+ADMIN_USAGE = (
+    "`/mlops admin add @person` makes someone a moderator, `/mlops admin remove @person` stops"
+    " that, `/mlops admin review-channel #channel` picks where suggestions are reviewed."
+)
+ADMIN_ONLY = "Only workspace admins, owners and moderators can change these settings."
+ADMIN_NOT_A_USER = "Mention the person: `/mlops admin add @person`."
+ADMIN_NOT_A_CHANNEL = "Mention the channel: `/mlops admin review-channel #channel`."
+ADMIN_ADDED = "<@{user}> is now a moderator. Moderators: {moderators}."
+ADMIN_REMOVED = "<@{user}> is no longer a moderator. Moderators: {moderators}."
+ADMIN_LAST = "<@{user}> is the only moderator; add another one first."
+ADMIN_REVIEW_CHANNEL = "Suggestions will be reviewed in <#{channel}>."
+ADMIN_SETTINGS = "Moderators: {moderators}. Review channel: {channel}.\n"
+ADMIN_NONE = "none"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.features import lessons, links, search, suggestions
+from bot.features import admin, lessons, links, search, suggestions
 from bot.router import Feature
 
 # Start-up hooks run in this order: links applies dead links after suggestions loads approvals.
@@ -11,4 +11,5 @@ FEATURES: tuple[Feature, ...] = (
     suggestions.FEATURE,
     lessons.FEATURE,
     links.FEATURE,
+    admin.FEATURE,
 )

@@ -285,3 +285,15 @@ class SlackGateway:
             await self.post_ephemeral(channel, user, texts.MENTION_FAILED, thread_ts=thread_ts)
         except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError):
             logger.info("could not tell %s ephemerally either", user)
+
+    # -- per-workspace admin --------------------------------------------------------------
+    async def is_admin_or_owner(self, user: str) -> bool:
+        """Whether users.info says the person is an admin or owner of the workspace; False
+        (logged) if Slack refused."""
+        try:
+            response = await self.client.users_info(user=user)
+        except SlackApiError as exc:
+            logger.warning("could not look up %s: %s", user, slack_error(exc))
+            return False
+        info = response.get("user") or {}
+        return bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
