@@ -11,6 +11,9 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
 from bot.app import StartupError, lifespan
 from bot.console import Console
 from bot.core.catalog import Catalog
@@ -23,6 +26,7 @@ from bot.router import CliCommand
 from bot.server import create_web_app, start_site
 from bot.settings import Settings
 from bot.slack.app import create_app
+from bot.slack.installs import web_routes
 from bot.store.engine import (
     create_engine,
     current_revision,
@@ -158,9 +162,7 @@ async def _serve(settings: Settings, catalog: Catalog) -> int:
                 if settings.socket_mode or not secret
                 else secret.get_secret_value(),
                 readiness=lambda: readiness(bot.services.engine),
-                extra_routes=lambda app: app.router.add_get(
-                    METRICS_PATH, metrics_handler(metrics, token)
-                ),
+                extra_routes=lambda app: _extra_routes(app, bolt, settings, metrics, token),
             )
             runner, port = await start_site(web_app, settings.host, settings.port)
             try:
@@ -181,6 +183,8 @@ async def _serve(settings: Settings, catalog: Catalog) -> int:
                         await handler.close_async()
                 else:
                     logger.info("listening on http://%s:%d/slack/events", settings.host, port)
+                    if settings.multi_workspace:
+                        logger.info("multi-workspace mode: install at /slack/install")
                     await stop.wait()
                 logger.info("shutting down")
             finally:
@@ -189,6 +193,15 @@ async def _serve(settings: Settings, catalog: Catalog) -> int:
         print(f"mlops-bot serve: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _extra_routes(
+    app: web.Application, bolt: AsyncApp, settings: Settings, metrics: Metrics, token: str | None
+) -> None:
+    """/metrics, and in multi-workspace mode the install pages."""
+    app.router.add_get(METRICS_PATH, metrics_handler(metrics, token))
+    if settings.multi_workspace:
+        web_routes(bolt)(app)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

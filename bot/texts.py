@@ -77,3 +77,6 @@ ADMIN_LAST = "<@{user}> is the only moderator; add another one first."
 ADMIN_REVIEW_CHANNEL = "Suggestions will be reviewed in <#{channel}>."
 ADMIN_SETTINGS = "Moderators: {moderators}. Review channel: {channel}.\n"
 ADMIN_NONE = "none"
+
+# Installs (multi-workspace mode).
+UNINSTALLED_REASON = "the app was uninstalled"

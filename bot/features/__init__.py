@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.features import admin, lessons, links, search, suggestions
+from bot.features import admin, lessons, links, search, suggestions, workspaces
 from bot.router import Feature
 
 # Start-up hooks run in this order: links applies dead links after suggestions loads approvals.
@@ -12,4 +12,5 @@ FEATURES: tuple[Feature, ...] = (
     lessons.FEATURE,
     links.FEATURE,
     admin.FEATURE,
+    workspaces.FEATURE,
 )

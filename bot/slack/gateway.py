@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -13,8 +13,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.slack_response import SlackResponse
 
 from bot import texts
+from bot.logs import current_team
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +103,52 @@ def classify(exc: BaseException) -> PostError:
     return Uncertain(type(exc).__name__)
 
 
-class SlackGateway:
-    """Domain verbs over the Web API; callers never touch AsyncWebClient directly."""
+class BotTokens(Protocol):
+    """Multi-workspace mode: the bot token of a workspace (None: the app is not installed)."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    async def bot_token(self, team_id: str) -> str | None: ...
+
+
+def not_installed(team_id: str) -> SlackApiError:
+    """What Slack itself answers a call made without a token, raised before any call."""
+    data = {"ok": False, "error": "not_authed"}
+    response = SlackResponse(
+        client=None, http_verb="POST", api_url="", req_args={}, data=data, headers={},
+        status_code=200,
+    )  # fmt: skip
+    return SlackApiError(f"the app is not installed in workspace {team_id or '?'}", response)
+
+
+class SlackGateway:
+    """Domain verbs over the Web API; callers never touch AsyncWebClient directly.
+
+    Single-workspace mode: one client with SLACK_BOT_TOKEN. Multi-workspace mode (`tokens`
+    given): every call uses the bot token of the workspace in context (`bot.logs.current_team`,
+    bound by the Slack listeners per request and by the digest per subscription)."""
+
+    def __init__(self, client: AsyncWebClient, tokens: BotTokens | None = None) -> None:
         self.client = client
+        self.tokens = tokens
+        self._per_token: dict[str, AsyncWebClient] = {}
+
+    async def api(self) -> AsyncWebClient:
+        """The client to call Slack with for the workspace in context."""
+        if self.tokens is None:
+            return self.client
+        team = current_team.get() or ""
+        token = await self.tokens.bot_token(team) if team else None
+        if not token:
+            raise not_installed(team)
+        client = self._per_token.get(token)
+        if client is None:
+            if len(self._per_token) > 1000:  # rotated tokens pile up: start again
+                self._per_token.clear()
+            client = AsyncWebClient(
+                token=token, base_url=self.client.base_url, timeout=self.client.timeout
+            )
+            client.retry_handlers = list(self.client.retry_handlers)
+            self._per_token[token] = client
+        return client
 
     # -- weekly digest ----------------------------------------------------------------------
     def single_shot(self) -> SlackGateway:
@@ -115,7 +158,7 @@ class SlackGateway:
             token=self.client.token, base_url=self.client.base_url, timeout=self.client.timeout
         )
         client.retry_handlers = []
-        return SlackGateway(client)
+        return SlackGateway(client, self.tokens)
 
     async def post_once(
         self,
@@ -143,7 +186,8 @@ class SlackGateway:
         cursor: str | None = None
         for _ in range(pages):
             try:
-                response = await self.client.conversations_history(
+                client = await self.api()
+                response = await client.conversations_history(
                     channel=channel,
                     oldest=f"{oldest:.6f}",
                     limit=200,
@@ -161,7 +205,8 @@ class SlackGateway:
     async def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
         """A thread's root (with reply_count) and its replies, with metadata."""
         try:
-            response = await self.client.conversations_replies(
+            client = await self.api()
+            response = await client.conversations_replies(
                 channel=channel, ts=ts, limit=200, include_all_metadata=True
             )
         except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
@@ -177,7 +222,8 @@ class SlackGateway:
         thread_ts: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        response = await self.client.chat_postMessage(
+        client = await self.api()
+        response = await client.chat_postMessage(
             channel=channel,
             text=text,
             blocks=blocks,
@@ -197,14 +243,16 @@ class SlackGateway:
         *,
         thread_ts: str | None = None,
     ) -> None:
-        await self.client.chat_postEphemeral(
+        client = await self.api()
+        await client.chat_postEphemeral(
             channel=channel, user=user, text=text, blocks=blocks, thread_ts=thread_ts
         )
 
     async def update_message(
         self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None
     ) -> None:
-        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        client = await self.api()
+        await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
     async def send_dm(
         self, user: str, text: str, blocks: list[dict[str, Any]] | None = None
@@ -214,11 +262,13 @@ class SlackGateway:
 
     async def open_dm(self, user: str) -> str:
         """The id of the app's direct-message channel with a user."""
-        response = await self.client.conversations_open(users=user)
+        client = await self.api()
+        response = await client.conversations_open(users=user)
         return str(response["channel"]["id"])
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        await self.client.views_open(trigger_id=trigger_id, view=view)
+        client = await self.api()
+        await client.views_open(trigger_id=trigger_id, view=view)
 
     # -- suggestions: best effort, the database already holds the truth -----------------
     async def post_review(
@@ -291,7 +341,8 @@ class SlackGateway:
         """Whether users.info says the person is an admin or owner of the workspace; False
         (logged) if Slack refused."""
         try:
-            response = await self.client.users_info(user=user)
+            client = await self.api()
+            response = await client.users_info(user=user)
         except SlackApiError as exc:
             logger.warning("could not look up %s: %s", user, slack_error(exc))
             return False
