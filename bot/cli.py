@@ -253,6 +253,12 @@ def _add_feature_commands(sub: argparse._SubParsersAction) -> None:
     groups: dict[str, argparse._SubParsersAction] = {}
     for feature in FEATURES:
         for command in feature.cli:
+            if not command.name:  # `mlops-bot <group>` on its own
+                alone = sub.add_parser(command.group, help=command.help)
+                if command.configure is not None:
+                    command.configure(alone)
+                alone.set_defaults(func=_feature_runner(command))
+                continue
             if command.group not in groups:
                 group = sub.add_parser(command.group, help=f"{command.group} commands")
                 groups[command.group] = group.add_subparsers(

@@ -1,4 +1,4 @@
-"""Installs in multi-workspace mode: uninstall and re-install.
+"""Installs in multi-workspace mode: uninstall and re-install, and `mlops-bot workspaces`.
 
 `app_uninstalled` (or `tokens_revoked` for the bot's token) deletes the workspace's tokens,
 suspends its active subscriptions with the reason "the app was uninstalled" and removes their
@@ -11,13 +11,14 @@ subscriptions are found through the `workspaces` rows that name that enterprise.
 
 from __future__ import annotations
 
+import argparse
 import logging
 
 from slack_sdk.oauth.installation_store import Installation
 
 from bot import texts
 from bot.features.lessons import sync_channel
-from bot.router import EventRequest, Feature
+from bot.router import CliCommand, EventRequest, Feature
 from bot.services import Services
 from bot.slack.installs import TokenSource, request_workspace, workspace_of
 from bot.store import installs as store
@@ -123,7 +124,48 @@ async def installed(services: Services, installation: Installation) -> None:
         logger.info("re-installed in %s: %d subscription(s) resumed", team, resumed)
 
 
+# -- CLI: mlops-bot workspaces ----------------------------------------------------------------
+
+
+def _when(value: object) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if hasattr(value, "strftime") else "-"
+
+
+async def cmd_workspaces(args: argparse.Namespace, services: Services) -> int:
+    """Print every workspace the bot knows: team, name, installed at, channels, status."""
+    known = {w.team_id: w for w in await store.list_all(services.engine)}
+    channels: dict[str, int] = {}
+    for sub in await subscriptions.list_all(services.engine, status=subscriptions.ACTIVE):
+        channels[sub.team_id] = channels.get(sub.team_id, 0) + 1
+    teams = sorted(set(known) | set(channels))
+    if not teams:
+        print("no workspaces yet")
+        return 0
+    rows = [("TEAM", "NAME", "INSTALLED AT", "CHANNELS", "STATUS")]
+    for team in teams:
+        row = known.get(team)
+        rows.append((
+            team,
+            (row.team_name if row else None) or "-",
+            _when(row.installed_at if row else None),
+            str(channels.get(team, 0)),
+            row.status if row else "-",
+        ))  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True)).rstrip())
+    return 0
+
+
 FEATURE = Feature(
     name="workspaces",
     events={"app_uninstalled": uninstalled, "tokens_revoked": tokens_revoked},
+    cli=(
+        CliCommand(
+            "workspaces",
+            "",
+            "list installs: team, name, installed at, channels, status",
+            cmd_workspaces,
+        ),
+    ),
 )

@@ -15,8 +15,10 @@ import pytest
 import yaml
 from sqlalchemy import select, update
 
+from bot import cli
 from bot.core.catalog import Catalog
 from bot.digest import Digest
+from bot.features import workspaces
 from bot.features.lessons import weekly_job_id
 from bot.slack.installs import BOT_SCOPES
 from bot.store import installs as store
@@ -388,3 +390,36 @@ async def test_single_workspace_mode_ignores_uninstall_events(
     await asyncio.sleep(0.2)
     sub = await subscriptions.get(bot_server.services.engine, "T111", "C111")
     assert sub is not None and sub.active
+
+
+# -- mlops-bot workspaces ---------------------------------------------------------------------
+
+
+async def test_workspaces_lists_installs_with_channels_and_status(
+    bot: BotServer, fake_slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await install(bot, fake_slack, Grant("T111", "Acme"), "code-1")
+    await install(bot, fake_slack, Grant("T222", "Globex"), "code-2")
+    await slash(bot, "subscribe", "T111", channel_id="C111")
+    await slash(bot, "subscribe", "T111", channel_id="C112")
+    await slash(bot, "subscribe", "T222", channel_id="C222")
+    await uninstall(bot, "T222", "EvGone")
+    capsys.readouterr()
+
+    args = cli.build_parser().parse_args(["workspaces"])
+    assert await workspaces.cmd_workspaces(args, bot.services) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["TEAM", "NAME", "INSTALLED", "AT", "CHANNELS", "STATUS"]
+    assert lines[1].split() == ["T111", "Acme", "2025-03-05", "12:00", "UTC", "2", "installed"]
+    assert lines[2].split() == ["T222", "Globex", "2025-03-05", "12:00", "UTC", "0", "uninstalled"]
+
+
+def test_workspaces_is_a_command_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    monkeypatch.setattr(cli, "configure_logging", lambda *args, **kwargs: None)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    assert cli.main(["workspaces"]) == 0
+    assert "no workspaces yet" in capsys.readouterr().out
