@@ -272,9 +272,8 @@ def _add_feature_commands(sub: argparse._SubParsersAction) -> None:
 
 def _feature_runner(command: CliCommand) -> Callable[[argparse.Namespace, Settings], int]:
     def run(args: argparse.Namespace, settings: Settings) -> int:
-        if command.slack and not (
-            settings.slack_bot_token and settings.slack_bot_token.get_secret_value()
-        ):
+        has_token = settings.slack_bot_token and settings.slack_bot_token.get_secret_value()
+        if command.slack and not (has_token or settings.multi_workspace):
             print(
                 f"mlops-bot {command.group} {command.name} needs SLACK_BOT_TOKEN.",
                 file=sys.stderr,

@@ -4,6 +4,7 @@ token rotation, Enterprise Grid org-wide installs, uninstall and re-install."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from bot.slack.installs import BOT_SCOPES
 from bot.store import installs as store
 from bot.store import subscriptions
 from bot.store.schema import slack_bots, slack_installations
-from tests.conftest import BotServer, boot_bot
+from tests.conftest import BotServer, boot_bot, make_settings
 from tests.digest_helpers import Sleeps
 from tests.fakes.signing import event_body
 from tests.fakes.slack_api import FakeSlack, Grant
@@ -339,10 +340,8 @@ async def test_uninstall_stops_the_workspace_and_a_reinstall_resumes_it(
     assert row is not None and row.status == store.UNINSTALLED
     fake_slack.calls.clear()
     report = await Digest(bot.services, sleep=Sleeps()).run_pass(MONDAY)
-    assert [c.args["channel"] for c in fake_slack.calls_to("chat.postMessage")] == ["C222"] * (
-        len(fake_slack.calls_to("chat.postMessage"))
-    )
-    assert report.posted and all(key.startswith("T222") or "C222" in key for key in report.posted)
+    assert report.due == 1 and len(report.posted) == 1
+    assert {c.args["channel"] for c in fake_slack.calls_to("chat.postMessage")} == {"C222"}
 
     await install(bot, fake_slack, Grant("T111"), "code-3")
 
@@ -352,6 +351,38 @@ async def test_uninstall_stops_the_workspace_and_a_reinstall_resumes_it(
     assert bot.services.scheduler.get(weekly_job_id("T111", "C111")) is not None
     row = await store.get(engine, "T111")
     assert row is not None and row.status == store.INSTALLED
+
+
+async def test_an_org_wide_uninstall_stops_every_workspace_of_the_enterprise(
+    bot: BotServer, fake_slack: FakeSlack
+) -> None:
+    grant = Grant("", enterprise_id="E100", is_enterprise_install=True)
+    await install(bot, fake_slack, grant, "code-org")
+    grid = {"enterprise_id": "E100", "is_enterprise_install": "true"}
+    await slash(bot, "subscribe", "T301", channel_id="C301", **grid)
+    await slash(bot, "subscribe", "T302", channel_id="C302", **grid)
+    body = json.loads(uninstall_event("T301", "EvOrgGone"))
+    body["enterprise_id"] = "E100"
+    body["authorizations"] = [
+        {"enterprise_id": "E100", "team_id": None, "user_id": "UBOT", "is_enterprise_install": True}
+    ]
+    resp = await bot.post(json.dumps(body), "application/json")
+    assert resp.status == 200
+    for _ in range(250):
+        sub = await subscriptions.get(bot.services.engine, "T302", "C302")
+        if sub is not None and not sub.active:
+            break
+        await asyncio.sleep(0.02)
+    for team, channel in (("T301", "C301"), ("T302", "C302")):
+        sub = await subscriptions.get(bot.services.engine, team, channel)
+        assert sub is not None and sub.status_reason == "the app was uninstalled"
+    async with bot.services.engine.connect() as conn:
+        assert (await conn.execute(select(slack_bots.c.id))).first() is None
+
+    await install(bot, fake_slack, grant, "code-org-2")
+    for team, channel in (("T301", "C301"), ("T302", "C302")):
+        sub = await subscriptions.get(bot.services.engine, team, channel)
+        assert sub is not None and sub.active
 
 
 async def test_a_reinstall_leaves_subscriptions_suspended_for_other_reasons(
@@ -423,3 +454,15 @@ def test_workspaces_is_a_command_of_its_own(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     assert cli.main(["workspaces"]) == 0
     assert "no workspaces yet" in capsys.readouterr().out
+
+
+def test_multi_workspace_mode_is_client_id_and_secret_without_a_bot_token(tmp_path: Path) -> None:
+    oauth = {"slack_client_id": "111.222", "slack_client_secret": "shh"}
+    multi = make_settings(tmp_path, slack_bot_token=None, **oauth)
+    assert multi.multi_workspace and multi.missing_for_serve() == []
+    unsigned = make_settings(tmp_path, slack_bot_token=None, slack_signing_secret=None, **oauth)
+    assert unsigned.missing_for_serve() == [
+        "SLACK_SIGNING_SECRET (multi-workspace mode is HTTP only)"
+    ]
+    assert not make_settings(tmp_path, **oauth).multi_workspace  # a bot token: one workspace
+    assert not make_settings(tmp_path, slack_bot_token=None).multi_workspace
