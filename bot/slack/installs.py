@@ -11,7 +11,7 @@ through Slack's OAuth v2 flow:
 
 Bolt's AsyncOAuthFlow runs the flow over slack_sdk's SQLAlchemy stores on the bot's own
 database (bot.store.installs). Every Web API call then uses the installing workspace's token:
-`bind_request` (a Bolt middleware, bot.slack.app) and the digest bind the team in context,
+`enter_request` (a Bolt middleware, bot.slack.app) and the digest put the team in context,
 and `TokenSource.bot_token` finds its token (refreshing a rotated one when it is about to
 expire), which SlackGateway uses.
 """
@@ -21,8 +21,7 @@ from __future__ import annotations
 import html
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import datetime
 
@@ -43,7 +42,7 @@ from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.logs import bind, current_team
+from bot.logs import current_team
 from bot.settings import Settings
 from bot.store import installs as store
 
@@ -74,20 +73,6 @@ TOKEN_CACHE_SECONDS = 60.0
 request_workspace: ContextVar[store.BotKey | None] = ContextVar(
     "mlops_request_workspace", default=None
 )
-
-
-@contextmanager
-def bind_request(
-    enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool
-) -> Iterator[None]:
-    """Put a workspace in context for a block (logs name the team; the gateway its token)."""
-    key = store.BotKey(enterprise_id or None, team_id or None, bool(is_enterprise_install))
-    token = request_workspace.set(key)
-    try:
-        with bind(team=team_id or enterprise_id or None):
-            yield
-    finally:
-        request_workspace.reset(token)
 
 
 def enter_request(

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy import and_, desc, func, select, update
+from sqlalchemy import and_, desc, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -208,21 +208,3 @@ async def bot_key(engine: AsyncEngine, team_id: str, client_id: str) -> BotKey |
     if known is None or not known.enterprise_id:
         return None
     return BotKey(known.enterprise_id, None, True)
-
-
-async def installed_teams(engine: AsyncEngine, client_id: str) -> dict[str, datetime]:
-    """Team (or enterprise, for org-wide installs) → newest install time, from the bot rows."""
-    c = slack_bots.c
-    query = (
-        select(c.team_id, c.enterprise_id, func.max(c.installed_at).label("at"))
-        .where(c.client_id == client_id, c.bot_token.is_not(None))
-        .group_by(c.team_id, c.enterprise_id)
-    )
-    async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    found: dict[str, datetime] = {}
-    for row in rows:
-        at = as_utc(row.at)
-        if at is not None:
-            found[row.team_id or row.enterprise_id] = at
-    return found
