@@ -304,6 +304,20 @@ async def test_an_org_wide_install_serves_every_workspace_of_the_enterprise(
     assert set(tokens_of(fake_slack, "chat.postMessage")) == {"xoxb-E100-1"}
 
 
+async def test_workspaces_of_one_enterprise_installed_one_by_one_keep_their_own_tokens(
+    bot: BotServer, fake_slack: FakeSlack
+) -> None:
+    await install(bot, fake_slack, Grant("T500", enterprise_id="E5"), "code-a")
+    await install(bot, fake_slack, Grant("T501", enterprise_id="E5"), "code-b")
+    async with bot.services.engine.connect() as conn:
+        rows = (await conn.execute(select(slack_bots.c.enterprise_id, slack_bots.c.team_id))).all()
+    assert sorted(rows) == [("E5", "T500"), ("E5", "T501")]
+    grid = {"enterprise_id": "E5", "is_enterprise_install": "false"}
+    await slash(bot, "admin", "T501", user_id="U1", **grid)
+    await slash(bot, "admin", "T500", user_id="U2", **grid)
+    assert tokens_of(fake_slack, "users.info") == ["xoxb-T501-2", "xoxb-T500-1"]
+
+
 # -- uninstall and re-install -----------------------------------------------------------------
 
 
