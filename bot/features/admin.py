@@ -32,6 +32,19 @@ async def review_channel(services: Services, team_id: str) -> str:
     return services.settings.review_channel
 
 
+async def review_channels(services: Services) -> list[tuple[str, str]]:
+    """(team, channel) for reports that concern every workspace (e.g. link health): the one
+    review channel; in multi-workspace mode each installed workspace's own."""
+    if not services.settings.multi_workspace:
+        channel = services.settings.review_channel
+        return [("", channel)] if channel else []
+    return [
+        (row.team_id, row.review_channel)
+        for row in await store.list_all(services.engine)
+        if row.status == store.INSTALLED and row.review_channel
+    ]
+
+
 async def is_moderator(services: Services, team_id: str, user_id: str) -> bool:
     return user_id in await moderators(services, team_id)
 

@@ -20,6 +20,7 @@ from bot import cli
 from bot.core.catalog import Catalog
 from bot.digest import Digest
 from bot.features import workspaces
+from bot.features.admin import review_channels
 from bot.features.lessons import weekly_job_id
 from bot.slack.installs import BOT_SCOPES
 from bot.store import installs as store
@@ -480,3 +481,23 @@ def test_multi_workspace_mode_is_client_id_and_secret_without_a_bot_token(tmp_pa
     ]
     assert not make_settings(tmp_path, **oauth).multi_workspace  # a bot token: one workspace
     assert not make_settings(tmp_path, slack_bot_token=None).multi_workspace
+
+
+async def test_reports_for_every_workspace_go_to_each_installed_workspaces_review_channel(
+    bot: BotServer, fake_slack: FakeSlack
+) -> None:
+    await install(bot, fake_slack, Grant("T111"), "code-1")
+    await install(bot, fake_slack, Grant("T222"), "code-2")
+    await install(bot, fake_slack, Grant("T333"), "code-3")
+    fake_slack.users["UOWN"] = {"is_owner": True}
+    await slash(bot, "admin review-channel <#CREV1>", "T111", user_id="UOWN")
+    await slash(bot, "admin review-channel <#CREV3>", "T333", user_id="UOWN")
+    await uninstall(bot, "T333", "EvGone")
+    assert await review_channels(bot.services) == [("T111", "CREV1")]
+
+
+async def test_one_workspace_reports_to_mlops_review_channel(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    async with boot_bot(tmp_path, catalog, None, review_channel="CENV") as server:
+        assert await review_channels(server.services) == [("", "CENV")]
