@@ -17,7 +17,7 @@ import logging
 from slack_sdk.oauth.installation_store import Installation
 
 from bot import texts
-from bot.features.lessons import sync_channel
+from bot.features.lessons import sync_jobs, weekly_job_id
 from bot.router import CliCommand, EventRequest, Feature
 from bot.services import Services
 from bot.slack.installs import TokenSource, request_workspace, workspace_of
@@ -71,20 +71,17 @@ async def uninstalled(services: Services, request: EventRequest) -> None:
     key = _key(request)
     await _delete_tokens(tokens, key)
     now = services.clock()
-    suspended = 0
-    for team in await _teams(services, key):
+    teams = await _teams(services, key)
+    suspended = await subscriptions.suspend_teams(
+        services.engine, teams, reason=texts.UNINSTALLED_REASON, now=now
+    )
+    for sub in suspended:
+        services.scheduler.remove(weekly_job_id(sub.team_id, sub.channel_id))
+    # Last: the rows say "uninstalled" once everything of the workspace has stopped.
+    for team in teams:
         await store.record_uninstall(services.engine, team, now=now)
-        for sub in await subscriptions.list_all(services.engine, status=subscriptions.ACTIVE):
-            if sub.team_id != team:
-                continue
-            await subscriptions.set_status(
-                services.engine, team, sub.channel_id, subscriptions.SUSPENDED, now=now,
-                reason=texts.UNINSTALLED_REASON, only_from=(subscriptions.ACTIVE,),
-            )  # fmt: skip
-            await sync_channel(services, team, sub.channel_id)
-            suspended += 1
     logger.info("app uninstalled from %s: %d subscription(s) suspended",
-                key.team_id or key.enterprise_id, suspended)  # fmt: skip
+                key.team_id or key.enterprise_id, len(suspended))  # fmt: skip
 
 
 async def tokens_revoked(services: Services, request: EventRequest) -> None:
@@ -109,18 +106,11 @@ async def installed(services: Services, installation: Installation) -> None:
     tokens = _tokens(services)
     if tokens is not None:
         tokens.forget(None if key.is_enterprise_install else team)
-    teams = set(await _teams(services, key))
-    resumed = 0
-    for sub in await subscriptions.list_all(services.engine, status=subscriptions.SUSPENDED):
-        if sub.team_id not in teams or sub.status_reason != texts.UNINSTALLED_REASON:
-            continue
-        await subscriptions.set_status(
-            services.engine, sub.team_id, sub.channel_id, subscriptions.ACTIVE, now=now,
-            only_from=(subscriptions.SUSPENDED,), restart=True,
-        )  # fmt: skip
-        await sync_channel(services, sub.team_id, sub.channel_id)
-        resumed += 1
+    resumed = await subscriptions.resume_teams(
+        services.engine, await _teams(services, key), reason=texts.UNINSTALLED_REASON, now=now
+    )
     if resumed:
+        await sync_jobs(services)
         logger.info("re-installed in %s: %d subscription(s) resumed", team, resumed)
 
 

@@ -501,3 +501,23 @@ async def test_one_workspace_reports_to_mlops_review_channel(
 ) -> None:
     async with boot_bot(tmp_path, catalog, None, review_channel="CENV") as server:
         assert await review_channels(server.services) == [("", "CENV")]
+
+
+async def test_install_tokens_uninstall_and_reinstall_on_postgresql(
+    tmp_path: Path, fake_slack: FakeSlack, catalog: Catalog, pg_url: str
+) -> None:
+    async with multi_bot(tmp_path, catalog, fake_slack, database_url=pg_url) as bot:
+        await install(bot, fake_slack, Grant("T111", "Acme"), "code-1")
+        await install(bot, fake_slack, Grant("T222", "Globex"), "code-2")
+        await slash(bot, "admin", "T111", user_id="U1")
+        await slash(bot, "admin", "T222", user_id="U2")
+        assert tokens_of(fake_slack, "users.info") == ["xoxb-T111-1", "xoxb-T222-2"]
+        await slash(bot, "subscribe", "T111", channel_id="C111")
+        await uninstall(bot, "T111", "EvGone")
+        sub = await subscriptions.get(bot.services.engine, "T111", "C111")
+        assert sub is not None and sub.status == subscriptions.SUSPENDED
+        await install(bot, fake_slack, Grant("T111", "Acme"), "code-3")
+        sub = await subscriptions.get(bot.services.engine, "T111", "C111")
+        assert sub is not None and sub.active
+        rows = {w.team_id: w for w in await store.list_all(bot.services.engine)}
+        assert rows["T111"].status == store.INSTALLED and rows["T222"].team_name == "Globex"
