@@ -16,6 +16,7 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ("/mlops subscribe tue 09:30 Europe/Berlin", "weekly lessons in this channel"),
     ("/mlops schedule", "when the next lesson arrives"),
     ("/mlops suggest https://example.org/post serving", "propose a resource for the catalog"),
+    ("/mlops admin", "this workspace's moderators and review channel (admins only)"),
     ("/mlops help", "this message"),
 ]
 
