@@ -31,6 +31,7 @@ from bot.scheduler import JobScheduler
 from bot.services import Services, utc_now
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, build_client
+from bot.slack.installs import TokenSource
 from bot.store.engine import create_engine, upgrade
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,17 @@ def schedule_feature_jobs(services: Services, features: Sequence[Feature]) -> No
             services.scheduler.put(job.id, job.run, trigger, args=(services,))
 
 
+def multi_workspace_gateway(
+    settings: Settings,
+    engine: AsyncEngine,
+    client: AsyncWebClient | None,
+    clock: Callable[[], datetime],
+) -> SlackGateway:
+    """A gateway whose calls use each workspace's own token (bot.slack.installs)."""
+    base = client or build_client(None, settings.slack_api_url)
+    return SlackGateway(base, TokenSource(engine, settings, base, clock=clock))
+
+
 @asynccontextmanager
 async def lifespan(
     settings: Settings,
@@ -123,7 +135,9 @@ async def lifespan(
             )
         try:
             gateway = None
-            if slack:
+            if slack and settings.multi_workspace:
+                gateway = multi_workspace_gateway(settings, engine, slack_client, clock)
+            elif slack:
                 token = settings.slack_bot_token
                 gateway = SlackGateway(
                     slack_client

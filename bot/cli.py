@@ -11,6 +11,9 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
 from bot.app import StartupError, lifespan
 from bot.console import Console
 from bot.core.catalog import Catalog
@@ -24,6 +27,7 @@ from bot.router import CliCommand
 from bot.server import create_web_app, start_site
 from bot.settings import Settings
 from bot.slack.app import create_app
+from bot.slack.installs import web_routes
 from bot.store.engine import (
     create_engine,
     current_revision,
@@ -170,9 +174,7 @@ async def _serve(settings: Settings, catalog: Catalog) -> int:
                 if settings.socket_mode or not secret
                 else secret.get_secret_value(),
                 readiness=lambda: readiness(bot.services.engine),
-                extra_routes=lambda app: app.router.add_get(
-                    METRICS_PATH, metrics_handler(metrics, token)
-                ),
+                extra_routes=lambda app: _extra_routes(app, bolt, settings, metrics, token),
             )
             runner, port = await start_site(web_app, settings.host, settings.port)
             try:
@@ -193,6 +195,8 @@ async def _serve(settings: Settings, catalog: Catalog) -> int:
                         await handler.close_async()
                 else:
                     logger.info("listening on http://%s:%d/slack/events", settings.host, port)
+                    if settings.multi_workspace:
+                        logger.info("multi-workspace mode: install at /slack/install")
                     await stop.wait()
                 logger.info("shutting down")
             finally:
@@ -201,6 +205,15 @@ async def _serve(settings: Settings, catalog: Catalog) -> int:
         print(f"mlops-bot serve: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _extra_routes(
+    app: web.Application, bolt: AsyncApp, settings: Settings, metrics: Metrics, token: str | None
+) -> None:
+    """/metrics, and in multi-workspace mode the install pages."""
+    app.router.add_get(METRICS_PATH, metrics_handler(metrics, token))
+    if settings.multi_workspace:
+        web_routes(bolt)(app)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -252,11 +265,11 @@ def _add_feature_commands(sub: argparse._SubParsersAction) -> None:
     groups: dict[str, argparse._SubParsersAction] = {}
     for feature in FEATURES:
         for command in feature.cli:
-            if not command.name:  # the group is the command: `mlops-bot stats --team T …`
-                parser = sub.add_parser(command.group, help=command.help)
+            if not command.name:  # `mlops-bot <group>` on its own
+                alone = sub.add_parser(command.group, help=command.help)
                 if command.configure is not None:
-                    command.configure(parser)
-                parser.set_defaults(func=_feature_runner(command))
+                    command.configure(alone)
+                alone.set_defaults(func=_feature_runner(command))
                 continue
             if command.group not in groups:
                 group = sub.add_parser(command.group, help=f"{command.group} commands")
@@ -272,6 +285,7 @@ def _add_feature_commands(sub: argparse._SubParsersAction) -> None:
 def _feature_runner(command: CliCommand) -> Callable[[argparse.Namespace, Settings], int]:
     def run(args: argparse.Namespace, settings: Settings) -> int:
         token = bool(settings.slack_bot_token and settings.slack_bot_token.get_secret_value())
+        token = token or settings.multi_workspace
         if command.slack and not token:
             print(
                 f"mlops-bot {command.group} {command.name} needs SLACK_BOT_TOKEN.",

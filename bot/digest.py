@@ -26,6 +26,7 @@ from bot.blocks import lessons as lesson_blocks
 from bot.blocks import quiz as quiz_blocks
 from bot.core import curriculum
 from bot.core.schedule import Occurrence, owed_occurrence
+from bot.logs import bind
 from bot.services import Services
 from bot.slack.gateway import ChannelGone, PostError, RateLimited, SlackGateway, Uncertain
 from bot.store import deliveries, subscriptions
@@ -175,8 +176,10 @@ class Digest:
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one(sub: Subscription, occurrence: Occurrence) -> None:
-            async with gate:
-                await self.deliver(sub, occurrence, now, report)
+            # The gateway posts with this workspace's token (multi-workspace mode).
+            with bind(team=sub.team_id):
+                async with gate:
+                    await self.deliver(sub, occurrence, now, report)
 
         await asyncio.gather(*(one(sub, occ) for sub, occ in todo))
         if todo:

@@ -11,6 +11,7 @@ from bot.core.addresses import parse_allow_entries
 from bot.core.content import BUNDLED_CONTENT
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 
 
 class Settings(BaseSettings):
@@ -24,6 +25,13 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # Multi-workspace mode (OAuth install): client id and secret, and no SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_oauth_authorize_url: str = DEFAULT_AUTHORIZE_URL
+    slack_redirect_uri: str | None = None
+    # Rotated tokens are refreshed when they expire within this many minutes.
+    slack_token_rotation_minutes: int = Field(default=120, ge=1, le=720)
     database_url: str = "sqlite:///mlops-bot.db"
     port: int = Field(default=3000, ge=0, le=65535)
     host: str = "0.0.0.0"  # noqa: S104 - a web dyno must listen on all interfaces
@@ -94,11 +102,22 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
 
+    @property
+    def multi_workspace(self) -> bool:
+        """OAuth install into many workspaces: client id and secret set, no bot token."""
+        no_token = not self.slack_bot_token or not self.slack_bot_token.get_secret_value()
+        secret = self.slack_client_secret.get_secret_value() if self.slack_client_secret else ""
+        return no_token and bool(self.slack_client_id) and bool(secret)
+
     def missing_for_serve(self) -> list[str]:
         """Names of the variables `serve` needs but does not have."""
         missing = []
+        if self.multi_workspace:
+            if not self.slack_signing_secret or not self.slack_signing_secret.get_secret_value():
+                missing.append("SLACK_SIGNING_SECRET (multi-workspace mode is HTTP only)")
+            return missing
         if not self.slack_bot_token or not self.slack_bot_token.get_secret_value():
-            missing.append("SLACK_BOT_TOKEN")
+            missing.append("SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)")
         if not self.socket_mode and (
             not self.slack_signing_secret or not self.slack_signing_secret.get_secret_value()
         ):

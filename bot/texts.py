@@ -18,6 +18,7 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ("/mlops schedule", "when the next lesson arrives (and a Schedule… form to change it)"),
     ("/mlops stats", "how the lessons are going here, and what people searched for in vain"),
     ("/mlops suggest https://example.org/post serving", "propose a resource for the catalog"),
+    ("/mlops admin", "this workspace's moderators and review channel (admins only)"),
     ("/mlops help", "this message"),
 ]
 
@@ -101,3 +102,20 @@ QUIZ_PRACTICE = (
     "*Practice quiz* 🧠 Lesson 1: {title}. No lesson has been posted in the console; in Slack,"
     " `/mlops quiz` shows the channel's current quiz."
 )
+# Per-workspace moderators and review channel (`/mlops admin`).
+ADMIN_USAGE = (
+    "`/mlops admin add @person` makes someone a moderator, `/mlops admin remove @person` stops"
+    " that, `/mlops admin review-channel #channel` picks where suggestions are reviewed."
+)
+ADMIN_ONLY = "Only workspace admins, owners and moderators can change these settings."
+ADMIN_NOT_A_USER = "Mention the person: `/mlops admin add @person`."
+ADMIN_NOT_A_CHANNEL = "Mention the channel: `/mlops admin review-channel #channel`."
+ADMIN_ADDED = "<@{user}> is now a moderator. Moderators: {moderators}."
+ADMIN_REMOVED = "<@{user}> is no longer a moderator. Moderators: {moderators}."
+ADMIN_LAST = "<@{user}> is the only moderator; add another one first."
+ADMIN_REVIEW_CHANNEL = "Suggestions will be reviewed in <#{channel}>."
+ADMIN_SETTINGS = "Moderators: {moderators}. Review channel: {channel}.\n"
+ADMIN_NONE = "none"
+
+# Installs (multi-workspace mode).
+UNINSTALLED_REASON = "the app was uninstalled"

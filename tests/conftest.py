@@ -162,6 +162,7 @@ async def boot_bot(
     from bot.health import readiness
     from bot.server import create_web_app, start_site
     from bot.slack.app import create_app
+    from bot.slack.installs import web_routes
 
     api_url = fake.api_url if fake is not None else "http://127.0.0.1:9/api/"
     settings = make_settings(tmp_path, api_url, **overrides)
@@ -180,10 +181,12 @@ async def boot_bot(
         if not http or fake is None:
             yield BotServer(bot, fake)
             return
+        bolt = create_app(bot)
         web_app = create_web_app(
-            create_app(bot),
+            bolt,
             signing_secret=SECRET,
             readiness=lambda: readiness(bot.services.engine),
+            extra_routes=web_routes(bolt) if settings.multi_workspace else None,
         )
         runner, port = await start_site(web_app, "127.0.0.1", 0)
         try:

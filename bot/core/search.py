@@ -411,8 +411,8 @@ class SearchIndex:
         if head and head != resource.title:
             self._heads[title_key(head)].append(idx)
         if resource.kind == "tool":
-            for key in self._tool_keys(resource):
-                self._tool_names[key].append(idx)
+            for tool_key in self._tool_keys(resource):
+                self._tool_names[tool_key].append(idx)
             for tag in {" ".join(index_terms(t.replace("-", " "))) for t in resource.tags}:
                 self._tool_tags[tag].append(idx)
         title, tags, summary = (set(f) for f in fields)

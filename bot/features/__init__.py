@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from bot.features import home, lessons, links, quiz, schedule, search, stats, suggestions
+from bot.features import (
+    admin,
+    home,
+    lessons,
+    links,
+    quiz,
+    schedule,
+    search,
+    stats,
+    suggestions,
+    workspaces,
+)
 from bot.router import Feature
 
 # Start-up hooks run in this order: links applies dead links after suggestions loads approvals.
@@ -15,4 +26,6 @@ FEATURES: tuple[Feature, ...] = (
     stats.FEATURE,
     home.FEATURE,
     quiz.FEATURE,
+    admin.FEATURE,
+    workspaces.FEATURE,
 )

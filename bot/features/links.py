@@ -21,7 +21,9 @@ from pathlib import Path
 from bot import blocks
 from bot.core.link_health import LinkResult, LinkState, Outcome, next_state
 from bot.core.models import Resource
+from bot.features.admin import review_channels
 from bot.links import LinkChecker, Progress
+from bot.logs import bind
 from bot.router import CliCommand, Feature, Job
 from bot.services import Services
 from bot.store import links as store
@@ -203,10 +205,17 @@ async def weekly_check(services: Services) -> None:
         services, urls_to_check(services), per_host_delay=services.settings.link_check_delay
     )
     logger.info("link check: %s", summary.line())
-    channel = services.settings.review_channel
-    if summary.changed and channel and services.slack is not None:
-        text = report_mrkdwn(summary, await report(services))
-        await services.slack.post_review(channel, blocks.fallback(text), blocks.build_message(text))
+    if not summary.changed or services.slack is None:
+        return
+    targets = await review_channels(services)
+    if not targets:
+        return
+    text = report_mrkdwn(summary, await report(services))
+    for team, channel in targets:
+        with bind(team=team or None):  # multi-workspace mode: that workspace's token
+            await services.slack.post_review(
+                channel, blocks.fallback(text), blocks.build_message(text)
+            )
 
 
 def _progress_bar() -> Progress | None:

@@ -25,6 +25,8 @@ from bot.core import suggestions as core
 from bot.core.catalog import Catalog
 from bot.core.content import load_catalog
 from bot.core.models import Resource
+from bot.features.admin import is_moderator as moderates
+from bot.features.admin import moderators, review_channel
 from bot.router import (
     ActionRequest,
     CliCommand,
@@ -141,7 +143,7 @@ async def finish_suggestion(
 
 
 async def _post_for_review(services: Services, row: store.SuggestionRow) -> None:
-    channel = services.settings.review_channel
+    channel = await review_channel(services, row.team_id)
     if not channel or services.slack is None:
         logger.info("suggestion %d stored; no review channel to post it to", row.id)
         return
@@ -155,15 +157,15 @@ async def _post_for_review(services: Services, row: store.SuggestionRow) -> None
 # ------------------------------------------------------------------------------ moderating
 
 
-def is_moderator(services: Services, user_id: str) -> bool:
-    return user_id in services.settings.admin_ids
+async def is_moderator(services: Services, team_id: str, user_id: str) -> bool:
+    return await moderates(services, team_id, user_id)
 
 
 async def list_pending(services: Services, request: CommandRequest) -> Reply:
     """`/mlops suggestions`: pending suggestions with their buttons, for moderators only."""
-    if not services.settings.admin_ids:
+    if not await moderators(services, request.team_id):
         raise UserError(texts.NO_MODERATORS)
-    if not is_moderator(services, request.user_id):
+    if not await is_moderator(services, request.team_id, request.user_id):
         raise UserError(texts.ONLY_MODERATORS)
     rows, total = await store.pending(_engine(services), PENDING_SHOWN)
     return Reply(
@@ -193,9 +195,9 @@ class Decision:
 
 async def check_reviewable(services: Services, suggestion_id: int, moderator: str) -> Decision:
     """Whether `moderator` may decide this suggestion now ('ok' means: go ahead)."""
-    if not is_moderator(services, moderator):
-        return Decision("denied")
     row = await store.get(_engine(services), suggestion_id)
+    if not await is_moderator(services, row.team_id if row else "", moderator):
+        return Decision("denied")
     if row is None:
         return Decision("missing")
     if row.status != store.PENDING:

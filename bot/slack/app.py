@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot.app import Bot
-from bot.slack import listeners
+from bot.features import workspaces
+from bot.slack import installs, listeners
 
 logger = logging.getLogger(__name__)
 
@@ -23,15 +25,38 @@ def create_app(bot: Bot) -> AsyncApp:
     signing = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
+    oauth = None
+    if settings.multi_workspace:
+        oauth = installs.oauth_settings(
+            settings,
+            services.engine,
+            services.slack.client,
+            lambda installation: workspaces.installed(services, installation),
+        )
     app = AsyncApp(
         client=services.slack.client,
         signing_secret=signing,
+        oauth_settings=oauth,
         # The HTTP edge (bot.server) verifies every request before Bolt sees it; Socket Mode
         # payloads come over Slack's own authenticated websocket.
         request_verification_enabled=False,
         process_before_response=False,
         logger=logging.getLogger("bot.slack.bolt"),
     )
+
+    tokens = services.slack.tokens
+
+    @app.middleware
+    async def workspace_in_context(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        key = installs.enter_request(
+            context.enterprise_id, context.team_id, bool(context.is_enterprise_install)
+        )
+        if isinstance(tokens, installs.TokenSource):
+            await tokens.seen(key)
+        return await next()
+
     listeners.register(app, bot.router, services.slack)
 
     @app.error

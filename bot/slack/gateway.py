@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -13,8 +13,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.slack_response import SlackResponse
 
 from bot import texts
+from bot.logs import current_team
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +103,53 @@ def classify(exc: BaseException) -> PostError:
     return Uncertain(type(exc).__name__)
 
 
-class SlackGateway:
-    """Domain verbs over the Web API; callers never touch AsyncWebClient directly."""
+class BotTokens(Protocol):
+    """Multi-workspace mode: the bot token of a workspace (None: the app is not installed)."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    async def bot_token(self, team_id: str) -> str | None: ...
+
+
+def not_installed(team_id: str) -> SlackApiError:
+    """What Slack itself answers a call made without a token, raised before any call."""
+    data = {"ok": False, "error": "not_authed"}
+    response = SlackResponse(
+        client=None, http_verb="POST", api_url="", req_args={}, data=data, headers={},
+        status_code=200,
+    )  # fmt: skip
+    return SlackApiError(f"the app is not installed in workspace {team_id or '?'}", response)
+
+
+class SlackGateway:
+    """Domain verbs over the Web API; callers never touch AsyncWebClient directly.
+
+    Single-workspace mode: one client with SLACK_BOT_TOKEN. Multi-workspace mode (`tokens`
+    given): every call uses the bot token of the workspace in context (`bot.logs.current_team`,
+    bound by the Slack listeners per request and by the digest per subscription)."""
+
+    def __init__(self, client: AsyncWebClient, tokens: BotTokens | None = None) -> None:
         self.client = client
-        self._bot_user: str | None = None
+        self._bot_users: dict[str, str] = {}  # per workspace: each install has its own bot user
+        self.tokens = tokens
+        self._per_token: dict[str, AsyncWebClient] = {}
+
+    async def api(self) -> AsyncWebClient:
+        """The client to call Slack with for the workspace in context."""
+        if self.tokens is None:
+            return self.client
+        team = current_team.get() or ""
+        token = await self.tokens.bot_token(team) if team else None
+        if not token:
+            raise not_installed(team)
+        client = self._per_token.get(token)
+        if client is None:
+            if len(self._per_token) > 1000:  # rotated tokens pile up: start again
+                self._per_token.clear()
+            client = AsyncWebClient(
+                token=token, base_url=self.client.base_url, timeout=self.client.timeout
+            )
+            client.retry_handlers = list(self.client.retry_handlers)
+            self._per_token[token] = client
+        return client
 
     # -- weekly digest ----------------------------------------------------------------------
     def single_shot(self) -> SlackGateway:
@@ -116,7 +159,7 @@ class SlackGateway:
             token=self.client.token, base_url=self.client.base_url, timeout=self.client.timeout
         )
         client.retry_handlers = []
-        return SlackGateway(client)
+        return SlackGateway(client, self.tokens)
 
     async def post_once(
         self,
@@ -144,7 +187,8 @@ class SlackGateway:
         cursor: str | None = None
         for _ in range(pages):
             try:
-                response = await self.client.conversations_history(
+                client = await self.api()
+                response = await client.conversations_history(
                     channel=channel,
                     oldest=f"{oldest:.6f}",
                     limit=200,
@@ -162,7 +206,8 @@ class SlackGateway:
     async def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
         """A thread's root (with reply_count) and its replies, with metadata."""
         try:
-            response = await self.client.conversations_replies(
+            client = await self.api()
+            response = await client.conversations_replies(
                 channel=channel, ts=ts, limit=200, include_all_metadata=True
             )
         except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
@@ -178,7 +223,8 @@ class SlackGateway:
         thread_ts: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        response = await self.client.chat_postMessage(
+        client = await self.api()
+        response = await client.chat_postMessage(
             channel=channel,
             text=text,
             blocks=blocks,
@@ -198,14 +244,16 @@ class SlackGateway:
         *,
         thread_ts: str | None = None,
     ) -> None:
-        await self.client.chat_postEphemeral(
+        client = await self.api()
+        await client.chat_postEphemeral(
             channel=channel, user=user, text=text, blocks=blocks, thread_ts=thread_ts
         )
 
     async def update_message(
         self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None
     ) -> None:
-        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        client = await self.api()
+        await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
     async def send_dm(
         self, user: str, text: str, blocks: list[dict[str, Any]] | None = None
@@ -215,17 +263,19 @@ class SlackGateway:
 
     async def open_dm(self, user: str) -> str:
         """The id of the app's direct-message channel with a user."""
-        response = await self.client.conversations_open(users=user)
+        client = await self.api()
+        response = await client.conversations_open(users=user)
         return str(response["channel"]["id"])
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        await self.client.views_open(trigger_id=trigger_id, view=view)
+        client = await self.api()
+        await client.views_open(trigger_id=trigger_id, view=view)
 
     # -- App Home, people, stats -------------------------------------------------------------
     async def publish_home(self, user: str, view: dict[str, Any]) -> bool:
         """Show `view` as the person's Home tab; False (logged) if Slack refused."""
         try:
-            await self.client.views_publish(user_id=user, view=view)
+            await (await self.api()).views_publish(user_id=user, view=view)
         except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
             code = slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
             logger.warning("could not publish App Home for %s: %s", user, code)
@@ -235,7 +285,7 @@ class SlackGateway:
     async def is_workspace_admin(self, user: str) -> bool:
         """Whether users.info says the person is a workspace admin or owner (False if unknown)."""
         try:
-            response = await self.client.users_info(user=user)
+            response = await (await self.api()).users_info(user=user)
         except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
             code = slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
             logger.warning("users.info failed for %s: %s", user, code)
@@ -245,13 +295,14 @@ class SlackGateway:
 
     async def bot_user_id(self) -> str:
         """The bot's own user id (auth.test, asked once), to leave its messages out of counts."""
-        if self._bot_user is None:
+        team = current_team.get() or ""
+        if team not in self._bot_users:
             try:
-                response = await self.client.auth_test()
+                response = await (await self.api()).auth_test()
             except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError):
                 return ""
-            self._bot_user = str(response.get("user_id") or "")
-        return self._bot_user
+            self._bot_users[team] = str(response.get("user_id") or "")
+        return self._bot_users[team]
 
     # -- suggestions: best effort, the database already holds the truth -----------------
     async def post_review(
@@ -323,7 +374,7 @@ class SlackGateway:
     async def permalink(self, channel: str, ts: str) -> str:
         """Slack's own link to a message (chat.getPermalink); failures raise a PostError."""
         try:
-            response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+            response = await (await self.api()).chat_getPermalink(channel=channel, message_ts=ts)
         except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise classify(exc) from exc
         link = str(response.get("permalink") or "")
@@ -337,7 +388,7 @@ class SlackGateway:
         cursor: str | None = None
         for _ in range(pages):
             try:
-                response = await self.client.conversations_replies(
+                response = await (await self.api()).conversations_replies(
                     channel=channel, ts=ts, limit=200, cursor=cursor
                 )
             except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
@@ -353,6 +404,8 @@ class SlackGateway:
     ) -> None:
         """chat.update without retries of its own; failures raise a classified PostError."""
         try:
-            await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            await (await self.api()).chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         except (SlackApiError, TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise classify(exc) from exc
+
+    # -- per-workspace admin --------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     Boolean,
     Column,
@@ -181,3 +183,34 @@ quiz_answers = Table(
     ),
 )
 Index("ix_quiz_answers_user", quiz_answers.c.team_id, quiz_answers.c.user_id)
+# Multi-workspace mode: slack_sdk's installation and OAuth state tables, built by its own
+# builders so the SDK's stores read and write them; Alembic creates them (revision 0006), the
+# stores' create_tables() is never called.
+slack_installations = SQLAlchemyInstallationStore.build_installations_table(
+    metadata, SQLAlchemyInstallationStore.default_installations_table_name
+)
+slack_bots = SQLAlchemyInstallationStore.build_bots_table(
+    metadata, SQLAlchemyInstallationStore.default_bots_table_name
+)
+slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    metadata, SQLAlchemyOAuthStateStore.default_table_name
+)
+
+# One row per workspace the bot has seen installed: its enterprise (org-wide installs hold
+# their tokens under the enterprise), whether it is installed now, and its own moderators and
+# review channel (empty: MLOPS_ADMINS / MLOPS_REVIEW_CHANNEL).
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("team_id", String(32), primary_key=True),
+    Column("enterprise_id", String(32), nullable=True),
+    Column("is_enterprise_install", Boolean, nullable=False, default=False),
+    Column("team_name", String(200), nullable=True),
+    # installed | uninstalled
+    Column("status", String(16), nullable=False, default="installed"),
+    Column("installed_at", DateTime(timezone=True), nullable=True),
+    Column("uninstalled_at", DateTime(timezone=True), nullable=True),
+    Column("moderators", Text, nullable=False, default=""),  # space-separated user ids
+    Column("review_channel", String(32), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

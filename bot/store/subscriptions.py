@@ -196,3 +196,41 @@ async def skip(
         if result.rowcount == 1:
             return await get(engine, team_id, channel_id)
     raise RuntimeError("subscription kept changing; try again")
+
+
+async def suspend_teams(
+    engine: AsyncEngine, team_ids: list[str], *, reason: str, now: datetime
+) -> list[Subscription]:
+    """Suspend every active subscription of these workspaces at once; the ones suspended."""
+    if not team_ids:
+        return []
+    where = (subscriptions.c.team_id.in_(team_ids), subscriptions.c.status == ACTIVE)
+    async with engine.begin() as conn:
+        rows = (await conn.execute(select(subscriptions).where(*where))).all()
+        await conn.execute(
+            update(subscriptions)
+            .where(*where)
+            .values(status=SUSPENDED, status_reason=reason, updated_at=now)
+        )
+    return [Subscription.from_row(r) for r in rows]
+
+
+async def resume_teams(
+    engine: AsyncEngine, team_ids: list[str], *, reason: str, now: datetime
+) -> int:
+    """Resume the subscriptions of these workspaces suspended for `reason` (weeks that fell
+    due meanwhile are not owed); how many."""
+    if not team_ids:
+        return 0
+    statement = (
+        update(subscriptions)
+        .where(
+            subscriptions.c.team_id.in_(team_ids),
+            subscriptions.c.status == SUSPENDED,
+            subscriptions.c.status_reason == reason,
+        )
+        .values(status=ACTIVE, status_reason=None, updated_at=now, effective_from=now)
+    )
+    async with engine.begin() as conn:
+        result = await conn.execute(statement)
+    return int(result.rowcount or 0)

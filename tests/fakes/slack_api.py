@@ -8,6 +8,7 @@ Runs an aiohttp server on 127.0.0.1:<free port>. Point AsyncWebClient's base_url
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
@@ -26,6 +27,28 @@ class Call:
     method: str
     args: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    # The Authorization header as received ("Bearer xoxb-…", "Basic …"), or None.
+    authorization: str | None = None
+
+    @property
+    def token(self) -> str | None:
+        """The bearer token the call was made with (header, or a `token` argument)."""
+        header = self.authorization or ""
+        if header.startswith("Bearer "):
+            return header[len("Bearer ") :]
+        return str(self.args["token"]) if self.args.get("token") else None
+
+
+@dataclass
+class Grant:
+    """What oauth.v2.access answers for one code: the workspace that installed the app."""
+
+    team_id: str
+    team_name: str = "Fake"
+    enterprise_id: str | None = None
+    enterprise_name: str | None = None
+    is_enterprise_install: bool = False
+    installer: str = "U0INSTALL"
 
 
 @dataclass
@@ -97,6 +120,17 @@ class FakeSlack:
         # Overrides for users.info / conversations.info answers, by id.
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
+        # OAuth: codes oauth.v2.access accepts, and the bot tokens it issued (token → grant).
+        self.grants: dict[str, Grant] = {}
+        self.tokens: dict[str, Grant] = {}
+        self.refresh_tokens: dict[str, Grant] = {}
+        self.app_id = "A0FAKE"
+        self.client_id = "111.222"
+        self.client_secret = "fake-client-secret"
+        # Token rotation: issued tokens expire after this many seconds (None: they never do).
+        self.token_expires_in: int | None = None
+        self._issued = itertools.count(1)
+        self._current = Call("", {})
 
     # -- control --------------------------------------------------------------------------
     @property
@@ -202,7 +236,8 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._read_args(request)
-        self._record(Call(method, args))
+        call = Call(method, args, authorization=request.headers.get("Authorization"))
+        self._record(call)
         if self.delays.get(method):
             await asyncio.sleep(self.delays[method])
         if method == "chat.postMessage" and self.limits is not None:
@@ -219,6 +254,7 @@ class FakeSlack:
                 scripted.body, status=scripted.status, headers=scripted.headers
             )
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        self._current = call  # handlers run without awaiting: this is their call
         # Slack answers a method it does not have like this (HTTP 200), so a misspelt call fails.
         body = handler(args) if handler else {"ok": False, "error": "unknown_method"}
         return web.json_response(body)
@@ -228,14 +264,61 @@ class FakeSlack:
         return f"{int(time.time())}.{next(self._ts):06d}"
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        grant = self.tokens.get(str(self._current.token or ""))
         return {
             "ok": True,
             "url": "https://fake.slack.com/",
-            "team": "Fake",
+            "team": grant.team_name if grant else "Fake",
             "user": "mlops",
-            "team_id": self.team_id,
+            "team_id": grant.team_id if grant else self.team_id,
+            "enterprise_id": grant.enterprise_id if grant else None,
             "user_id": self.bot_user_id,
             "bot_id": "BBOT",
+        }
+
+    def issue_token(self, grant: Grant) -> dict[str, Any]:
+        """A new bot token (and refresh token when rotation is on) for the grant's workspace."""
+        n = next(self._issued)
+        where = grant.team_id or grant.enterprise_id
+        token = f"xoxb-{where}-{n}"
+        self.tokens[token] = grant
+        issued: dict[str, Any] = {"access_token": token, "token_type": "bot"}
+        if self.token_expires_in is not None:
+            refresh = f"xoxe-1-{where}-{n}"
+            self.refresh_tokens[refresh] = grant
+            issued.update(refresh_token=refresh, expires_in=self.token_expires_in)
+        return issued
+
+    def _m_oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        basic = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if self._current.authorization != f"Basic {basic}":
+            return {"ok": False, "error": "invalid_client_id"}
+        if args.get("grant_type") == "refresh_token":
+            grant = self.refresh_tokens.pop(str(args.get("refresh_token")), None)
+            if grant is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            return {"ok": True, **self.issue_token(grant)}
+        grant = self.grants.pop(str(args.get("code")), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        team = (
+            None if grant.is_enterprise_install else {"id": grant.team_id, "name": grant.team_name}
+        )
+        enterprise = (
+            {"id": grant.enterprise_id, "name": grant.enterprise_name}
+            if grant.enterprise_id
+            else None
+        )
+        return {
+            "ok": True,
+            **self.issue_token(grant),
+            "scope": "commands,chat:write",
+            "bot_user_id": self.bot_user_id,
+            "app_id": self.app_id,
+            "team": team,
+            "enterprise": enterprise,
+            "is_enterprise_install": grant.is_enterprise_install,
+            "authed_user": {"id": grant.installer},
         }
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
