@@ -24,7 +24,7 @@ from bench.stats import percentile
 from bot.core.catalog import Catalog
 from bot.core.content import load_catalog
 from bot.core.search import SearchIndex
-from bot.core.text import clean_query
+from bot.core.terms import clean_query
 
 WARM_PASSES = 1  # one untimed pass first: both indexes fill their lazily built term tables
 _WORD = re.compile(r"[^\W_]+")

@@ -40,7 +40,7 @@ from bot.core import intent as intents
 from bot.core.catalog import Catalog
 from bot.core.models import Kind, Level, Resource, Topic
 from bot.core.spelling import Corrector, Lexicon, lexicon
-from bot.core.text import (
+from bot.core.terms import (
     GENERIC,
     STOPWORDS,
     bigrams,
@@ -1393,7 +1393,7 @@ def _lazy_merge(
 
 def _is_cjk_word(word: str) -> bool:
     """For a word from `words`: CJK runs and latin words never mix, so the first character
-    tells (the ranges of `bot.core.text`: kana, CJK ideographs, Hangul)."""
+    tells (the ranges of `bot.core.terms`: kana, CJK ideographs, Hangul)."""
     c = word[0]
     return (
         "\u3040" <= c <= "\u30ff"

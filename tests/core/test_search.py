@@ -9,7 +9,7 @@ import pytest
 from bot.core.catalog import Catalog
 from bot.core.models import Kind, Resource, Topic
 from bot.core.search import SearchIndex, SearchResults
-from bot.core.text import MAX_QUERY_CHARS, clean_query, index_terms, stem
+from bot.core.terms import MAX_QUERY_CHARS, clean_query, index_terms, stem
 
 TOPICS = [
     Topic(
