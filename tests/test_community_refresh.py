@@ -9,7 +9,7 @@ from bot.core.catalog import Catalog
 from bot.core.suggestions import Suggestion
 from bot.core.urls import normalise_url
 from bot.features import suggestions
-from bot.store import suggestions as store
+from bot.store import suggestions as suggestion_store
 from tests.conftest import boot_bot
 
 URL = "https://example.org/canary-releases-explained"
@@ -25,7 +25,7 @@ async def test_other_replica_sees_an_approval_at_its_refresh(tmp_path: Path, cat
         before = services.index.search("canary releases explained", limit=5)
         assert all(h.resource.url != URL for h in before.hits)
         # Another replica stores and approves a suggestion in the shared database.
-        suggestion_id = await store.add_suggestion(
+        suggestion_id = await suggestion_store.add_suggestion(
             other.services.engine,
             Suggestion(url=URL, url_key=normalise_url(URL), topics=("deployment",), note="canary"),
             team_id="T1",
@@ -35,7 +35,7 @@ async def test_other_replica_sees_an_approval_at_its_refresh(tmp_path: Path, cat
             fetch_ok=True,
             now=datetime(2026, 3, 2, tzinfo=UTC),
         )
-        assert await store.decide(
+        assert await suggestion_store.decide(
             other.services.engine,
             suggestion_id,
             approve=True,

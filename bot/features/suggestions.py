@@ -20,8 +20,8 @@ from pydantic import ValidationError
 
 import bot.features.home as home
 from bot import blocks, texts
-from bot.blocks import suggestions as kit
-from bot.core import suggestions as core
+from bot.blocks import suggestions as suggestion_blocks
+from bot.core import suggestions as suggestion_rules
 from bot.core.catalog import Catalog
 from bot.core.content import load_catalog
 from bot.core.models import Resource
@@ -41,7 +41,7 @@ from bot.router import (
 )
 from bot.services import Services
 from bot.store import events
-from bot.store import suggestions as store
+from bot.store import suggestions as suggestion_store
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -64,16 +64,18 @@ async def start_suggestion(services: Services, request: CommandRequest, args: st
     if settings.suggest_limit == 0:
         raise UserError(texts.SUGGEST_OFF)
     try:
-        suggestion = core.parse_suggestion(
+        suggestion = suggestion_rules.parse_suggestion(
             args, services.catalog.topics, settings.allowed_fetch_hosts
         )
-    except core.InvalidSuggestion as exc:
+    except suggestion_rules.InvalidSuggestion as exc:
         raise UserError(blocks.escape(exc.message)) from None
     await _refuse_duplicate(services, suggestion)
     now = services.clock()
     engine = _engine(services)
-    recent = await store.count_since(engine, request.user_id, core.limit_window_start(now))
-    if core.over_limit(recent, settings.suggest_limit):
+    recent = await suggestion_store.count_since(
+        engine, request.user_id, suggestion_rules.limit_window_start(now)
+    )
+    if suggestion_rules.over_limit(recent, settings.suggest_limit):
         raise UserError(texts.SUGGEST_LIMIT.format(limit=settings.suggest_limit))
 
     async def followup() -> Reply:
@@ -84,7 +86,7 @@ async def start_suggestion(services: Services, request: CommandRequest, args: st
     return reply
 
 
-async def _refuse_duplicate(services: Services, suggestion: core.Suggestion) -> None:
+async def _refuse_duplicate(services: Services, suggestion: suggestion_rules.Suggestion) -> None:
     """Answer a known URL with where it already is (catalog, pending or rejected)."""
     known = services.catalog.by_url(suggestion.url)
     if known is not None:
@@ -93,14 +95,14 @@ async def _refuse_duplicate(services: Services, suggestion: core.Suggestion) -> 
                 title=blocks.link(known.url, known.title), topic=blocks.escape(known.primary_topic)
             )
         )
-    row = await store.find_by_url(_engine(services), suggestion.url_hash)
+    row = await suggestion_store.find_by_url(_engine(services), suggestion.url_hash)
     if row is None:
         return
-    if row.status == store.PENDING:
+    if row.status == suggestion_store.PENDING:
         raise UserError(texts.SUGGEST_PENDING)
-    if row.status == store.REJECTED:
+    if row.status == suggestion_store.REJECTED:
         raise UserError(texts.SUGGEST_REJECTED)
-    topic = row.topics[0] if row.topics else store.DEFAULT_TOPIC
+    topic = row.topics[0] if row.topics else suggestion_store.DEFAULT_TOPIC
     raise UserError(
         texts.SUGGEST_IN_CATALOG.format(
             title=blocks.link(row.url, row.title), topic=blocks.escape(topic)
@@ -109,14 +111,17 @@ async def _refuse_duplicate(services: Services, suggestion: core.Suggestion) -> 
 
 
 async def finish_suggestion(
-    services: Services, request: CommandRequest, suggestion: core.Suggestion, now: datetime
+    services: Services,
+    request: CommandRequest,
+    suggestion: suggestion_rules.Suggestion,
+    now: datetime,
 ) -> Reply:
     """Fetch the title, store the suggestion and post it for review; say what happened."""
     result = await services.fetcher.fetch_title(suggestion.url)
-    title = core.clean_title(result.title, suggestion.url)
+    title = suggestion_rules.clean_title(result.title, suggestion.url)
     engine = _engine(services)
     try:
-        suggestion_id = await store.add_suggestion(
+        suggestion_id = await suggestion_store.add_suggestion(
             engine,
             suggestion,
             team_id=request.team_id,
@@ -126,14 +131,14 @@ async def finish_suggestion(
             fetch_ok=result.ok,
             now=now,
         )
-    except store.DuplicateSuggestion:
+    except suggestion_store.DuplicateSuggestion:
         return notice(texts.SUGGEST_RACE)
-    row = await store.get(engine, suggestion_id)
+    row = await suggestion_store.get(engine, suggestion_id)
     assert row is not None
     await _post_for_review(services, row)
     text = texts.SUGGEST_THANKS.format(title=f"*{blocks.escape(title)}*")
     if suggestion.topics:
-        text += f" ({blocks.escape(kit.topic_list(suggestion.topics))})"
+        text += f" ({blocks.escape(suggestion_blocks.topic_list(suggestion.topics))})"
     if not result.ok:
         text += "\n" + texts.SUGGEST_NO_TITLE.format(
             reason=blocks.escape(result.reason or "unknown reason"),
@@ -142,16 +147,18 @@ async def finish_suggestion(
     return notice(text)
 
 
-async def _post_for_review(services: Services, row: store.SuggestionRow) -> None:
+async def _post_for_review(services: Services, row: suggestion_store.SuggestionRow) -> None:
     channel = await review_channel(services, row.team_id)
     if not channel or services.slack is None:
         logger.info("suggestion %d stored; no review channel to post it to", row.id)
         return
     ts = await services.slack.post_review(
-        channel, kit.review_text(row), kit.build_review(row, services.catalog.topics)
+        channel,
+        suggestion_blocks.review_text(row),
+        suggestion_blocks.build_review(row, services.catalog.topics),
     )
     if ts:
-        await store.set_review_message(_engine(services), row.id, channel, ts)
+        await suggestion_store.set_review_message(_engine(services), row.id, channel, ts)
 
 
 # ------------------------------------------------------------------------------ moderating
@@ -167,10 +174,10 @@ async def list_pending(services: Services, request: CommandRequest) -> Reply:
         raise UserError(texts.NO_MODERATORS)
     if not await is_moderator(services, request.team_id, request.user_id):
         raise UserError(texts.ONLY_MODERATORS)
-    rows, total = await store.pending(_engine(services), PENDING_SHOWN)
+    rows, total = await suggestion_store.pending(_engine(services), PENDING_SHOWN)
     return Reply(
         text=blocks.fallback(f"{total} suggestion(s) waiting for review"),
-        blocks=kit.build_pending_list(rows, total, services.catalog.topics),
+        blocks=suggestion_blocks.build_pending_list(rows, total, services.catalog.topics),
     )
 
 
@@ -180,7 +187,7 @@ Outcome = Literal["denied", "missing", "already", "ok"]
 @dataclass(frozen=True)
 class Decision:
     outcome: Outcome
-    row: store.SuggestionRow | None = None
+    row: suggestion_store.SuggestionRow | None = None
 
     def message(self) -> str:
         """What to tell the moderator who clicked (mrkdwn)."""
@@ -189,18 +196,18 @@ class Decision:
         if self.outcome == "missing" or self.row is None:
             return texts.SUGGESTION_GONE
         if self.outcome == "already":
-            return texts.ALREADY_DECIDED.format(decision=kit.decision_line(self.row))
-        return kit.decision_line(self.row)
+            return texts.ALREADY_DECIDED.format(decision=suggestion_blocks.decision_line(self.row))
+        return suggestion_blocks.decision_line(self.row)
 
 
 async def check_reviewable(services: Services, suggestion_id: int, moderator: str) -> Decision:
     """Whether `moderator` may decide this suggestion now ('ok' means: go ahead)."""
-    row = await store.get(_engine(services), suggestion_id)
+    row = await suggestion_store.get(_engine(services), suggestion_id)
     if not await is_moderator(services, row.team_id if row else "", moderator):
         return Decision("denied")
     if row is None:
         return Decision("missing")
-    if row.status != store.PENDING:
+    if row.status != suggestion_store.PENDING:
         return Decision("already", row)
     return Decision("ok", row)
 
@@ -219,16 +226,18 @@ async def decide(
     if check.outcome != "ok" or check.row is None:
         return check
     engine = _engine(services)
-    won = await store.decide(
+    won = await suggestion_store.decide(
         engine,
         suggestion_id,
         approve=approve,
         moderator=moderator,
         now=services.clock(),
         reason=reason,
-        new_resource_id=core.resource_id(suggestion_id, check.row.title) if approve else None,
+        new_resource_id=suggestion_rules.resource_id(suggestion_id, check.row.title)
+        if approve
+        else None,
     )
-    row = await store.get(engine, suggestion_id)
+    row = await suggestion_store.get(engine, suggestion_id)
     assert row is not None
     if not won:
         return Decision("already", row)
@@ -242,7 +251,7 @@ async def decide(
 def publish(services: Services, row: Any) -> Resource | None:
     """Add an approved suggestion to the catalog and search index (unless already there)."""
     try:
-        resource = store.row_to_resource(row)
+        resource = suggestion_store.row_to_resource(row)
     except ValidationError:
         logger.exception("approved suggestion %s is not a valid resource", row.id)
         return None
@@ -254,22 +263,26 @@ def publish(services: Services, row: Any) -> Resource | None:
     return resource
 
 
-async def announce(services: Services, row: store.SuggestionRow) -> None:
+async def announce(services: Services, row: suggestion_store.SuggestionRow) -> None:
     """Show the decision on the review message and DM the suggester (best effort)."""
     if services.slack is None:
         return
     topics = services.catalog.topics
     if row.review_channel and row.review_ts:
         await services.slack.update_review(
-            row.review_channel, row.review_ts, kit.review_text(row), kit.build_review(row, topics)
+            row.review_channel,
+            row.review_ts,
+            suggestion_blocks.review_text(row),
+            suggestion_blocks.build_review(row, topics),
         )
-    await services.slack.notify_user(row.user_id, kit.outcome_message(row, topics))
+    await services.slack.notify_user(row.user_id, suggestion_blocks.outcome_message(row, topics))
 
 
 async def load_approved(services: Services) -> None:
     """Startup hook: approved suggestions join the catalog and index (after restarts too)."""
     added = sum(
-        publish(services, row) is not None for row in await store.approved_rows(services.engine)
+        publish(services, row) is not None
+        for row in await suggestion_store.approved_rows(services.engine)
     )
     if added:
         logger.info("loaded %d community resources", added)
@@ -331,7 +344,7 @@ async def on_reject(services: Services, action: ActionRequest) -> Reply | None:
     )
     if check.outcome != "ok" or check.row is None:
         return notice(check.message())
-    modal = kit.build_reject_modal(check.row.id, check.row.title)
+    modal = suggestion_blocks.build_reject_modal(check.row.id, check.row.title)
     if action.container == "view":  # opened from App Home: refresh it after the decision
         modal["private_metadata"] += FROM_HOME
     return Reply(text=blocks.fallback("Reject suggestion"), modal=modal)
@@ -351,7 +364,7 @@ async def on_reject_submit(services: Services, view: ViewRequest) -> ViewResult:
         suggestion_id,
         view.user_id,
         approve=False,
-        reason=kit.read_reason(view.values) or None,
+        reason=suggestion_blocks.read_reason(view.values) or None,
         notify=False,  # Slack closes the modal only when we answer; tell people after
     )
     if decision.outcome != "ok" or decision.row is None:
@@ -373,9 +386,9 @@ async def on_reject_submit(services: Services, view: ViewRequest) -> ViewResult:
 async def exportable(services: Services, content: Catalog) -> list[Resource]:
     """Approved suggestions not yet in content/ (earlier exports included), oldest first."""
     resources = []
-    for row in await store.approved_rows(services.engine):
+    for row in await suggestion_store.approved_rows(services.engine):
         try:
-            resource = store.row_to_resource(row)
+            resource = suggestion_store.row_to_resource(row)
         except ValidationError:
             logger.warning("skipping approved suggestion %d: not a valid resource", row.id)
             continue
@@ -390,7 +403,7 @@ async def cmd_export(args: argparse.Namespace, services: Services) -> int:
     """Write approved suggestions as a resources-only content file (or to stdout)."""
     content = load_catalog(services.settings.content_dir)
     resources = await exportable(services, content)
-    document = core.export_document(resources)
+    document = suggestion_rules.export_document(resources)
     if args.out in (None, "-"):
         sys.stdout.write(document)
         return 0
@@ -408,8 +421,11 @@ def _export_args(parser: argparse.ArgumentParser) -> None:
 FEATURE = Feature(
     name="suggestions",
     commands={"suggest": on_suggest, "suggestions": on_suggestions},
-    actions={kit.ACTION_APPROVE: on_approve, kit.ACTION_REJECT: on_reject},
-    views={kit.REJECT_CALLBACK: on_reject_submit},
+    actions={
+        suggestion_blocks.ACTION_APPROVE: on_approve,
+        suggestion_blocks.ACTION_REJECT: on_reject,
+    },
+    views={suggestion_blocks.REJECT_CALLBACK: on_reject_submit},
     jobs=(Job("community:refresh", refresh_community, every=lambda _settings: REFRESH_SECONDS),),
     cli=(
         CliCommand(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import suggestions as core
+from bot.core import suggestions as suggestion_rules
 from bot.core.addresses import is_public
 from bot.core.catalog import Catalog
 from bot.core.content import BUNDLED_CONTENT, load_catalog
@@ -16,8 +16,10 @@ from bot.core.models import Kind, Resource
 from bot.core.urls import normalise_url
 
 
-def parse(text: str, catalog: Catalog, allow: tuple[tuple[str, int], ...] = ()) -> core.Suggestion:
-    return core.parse_suggestion(text, catalog.topics, allow)
+def parse(
+    text: str, catalog: Catalog, allow: tuple[tuple[str, int], ...] = ()
+) -> suggestion_rules.Suggestion:
+    return suggestion_rules.parse_suggestion(text, catalog.topics, allow)
 
 
 def test_url_topics_and_note(catalog: Catalog) -> None:
@@ -78,7 +80,7 @@ def test_unknown_words_go_to_the_note(catalog: Catalog) -> None:
     ],
 )
 def test_bad_input_is_refused_clearly(catalog: Catalog, text: str, needle: str) -> None:
-    with pytest.raises(core.InvalidSuggestion) as info:
+    with pytest.raises(suggestion_rules.InvalidSuggestion) as info:
         parse(text, catalog)
     assert needle in info.value.message
     assert "<" not in info.value.message.replace("`", "")
@@ -100,14 +102,14 @@ def test_duplicates_share_a_key() -> None:
         )
     }
     assert len(keys) == 1
-    assert len(core.url_hash(keys.pop())) == 64
+    assert len(suggestion_rules.url_hash(keys.pop())) == 64
 
 
 def test_daily_limit() -> None:
     now = datetime(2026, 1, 2, 12, tzinfo=UTC)
-    assert core.limit_window_start(now) == datetime(2026, 1, 1, 12, tzinfo=UTC)
-    assert not core.over_limit(9, 10)
-    assert core.over_limit(10, 10)
+    assert suggestion_rules.limit_window_start(now) == datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert not suggestion_rules.over_limit(9, 10)
+    assert suggestion_rules.over_limit(10, 10)
 
 
 @pytest.mark.parametrize(
@@ -141,26 +143,28 @@ def test_public_addresses(address: str, public: bool) -> None:
 
 
 def test_clean_title() -> None:
-    assert core.clean_title("  a\n\tb ", "https://x.org") == "a b"
-    assert core.clean_title(None, "https://x.org") == "https://x.org"
-    assert len(core.clean_title("t" * 500, "https://x.org")) == core.MAX_TITLE
+    assert suggestion_rules.clean_title("  a\n\tb ", "https://x.org") == "a b"
+    assert suggestion_rules.clean_title(None, "https://x.org") == "https://x.org"
+    assert (
+        len(suggestion_rules.clean_title("t" * 500, "https://x.org")) == suggestion_rules.MAX_TITLE
+    )
 
 
 def test_resource_ids_are_slugs() -> None:
     assert (
-        core.resource_id(7, "Canary releases, explained!")
+        suggestion_rules.resource_id(7, "Canary releases, explained!")
         == "community-7-canary-releases-explained"
     )
-    assert core.resource_id(8, "模型服务") == "community-8"
-    assert len(core.resource_id(9, "x " * 100)) <= 80
+    assert suggestion_rules.resource_id(8, "模型服务") == "community-8"
+    assert len(suggestion_rules.resource_id(9, "x " * 100)) <= 80
 
 
 def test_guess_kind() -> None:
-    assert core.guess_kind("https://www.youtube.com/watch?v=1") is Kind.VIDEO
-    assert core.guess_kind("https://arxiv.org/abs/1234") is Kind.PAPER
-    assert core.guess_kind("https://github.com/x/awesome-mlops") is Kind.LIST
-    assert core.guess_kind("https://github.com/x/tool") is Kind.TOOL
-    assert core.guess_kind("https://example.org/post") is Kind.ARTICLE
+    assert suggestion_rules.guess_kind("https://www.youtube.com/watch?v=1") is Kind.VIDEO
+    assert suggestion_rules.guess_kind("https://arxiv.org/abs/1234") is Kind.PAPER
+    assert suggestion_rules.guess_kind("https://github.com/x/awesome-mlops") is Kind.LIST
+    assert suggestion_rules.guess_kind("https://github.com/x/tool") is Kind.TOOL
+    assert suggestion_rules.guess_kind("https://example.org/post") is Kind.ARTICLE
 
 
 def test_export_is_a_content_file_the_loader_accepts(tmp_path: Path) -> None:
@@ -178,7 +182,7 @@ def test_export_is_a_content_file_the_loader_accepts(tmp_path: Path) -> None:
         )
     ]
     (content / "topics" / "community.yml").write_text(
-        core.export_document(resources), encoding="utf-8"
+        suggestion_rules.export_document(resources), encoding="utf-8"
     )
     loaded = load_catalog(content)
     assert loaded.resource("community-1-canary-releases") == resources[0]

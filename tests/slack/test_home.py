@@ -14,8 +14,8 @@ import pytest
 
 from bot.blocks import home as kit
 from bot.blocks import schedule as schedule_kit
-from bot.blocks import suggestions as suggestion_kit
-from bot.core import suggestions as core
+from bot.blocks import suggestions as suggestion_blocks
+from bot.core import suggestions as suggestion_rules
 from bot.core.catalog import Catalog
 from bot.core.schedule import Schedule
 from bot.store import subscriptions
@@ -50,7 +50,7 @@ async def _subscribe(bot: BotServer, channel: str, user: str, day: str = "tue") 
 
 async def _suggest(bot: BotServer, n: int) -> None:
     for i in range(n):
-        suggestion = core.parse_suggestion(
+        suggestion = suggestion_rules.parse_suggestion(
             f"https://example.org/post-{i} serving note {i}", bot.services.catalog.topics
         )
         await suggestion_store.add_suggestion(
@@ -103,7 +103,7 @@ async def test_app_home_opened_publishes_the_view_within_100_blocks(bot: BotServ
     assert "lesson 1 of 52" in text
     assert "D222" not in text  # someone else's personal digest is not shown
     actions = home_buttons(view)
-    approve = [v for a, v, _ in actions if a == suggestion_kit.ACTION_APPROVE]
+    approve = [v for a, v, _ in actions if a == suggestion_blocks.ACTION_APPROVE]
     assert len(approve) == kit.SUGGESTIONS_PER_PAGE
     assert sum(a == schedule_kit.ACTION_SCHEDULE_OPEN for a, _, _ in actions) == 5  # moderator
     pages = {label: value for a, value, label in actions if a == kit.ACTION_HOME_PAGE}
@@ -143,7 +143,7 @@ async def test_a_members_home_shows_their_digest_and_what_they_may_change(
     actions = home_buttons(view)
     schedule_buttons = [v for a, v, _ in actions if a == schedule_kit.ACTION_SCHEDULE_OPEN]
     assert schedule_buttons == ["D222", "C001"]  # not Bob's channel
-    assert not [a for a, _, _ in actions if a == suggestion_kit.ACTION_APPROVE]
+    assert not [a for a, _, _ in actions if a == suggestion_blocks.ACTION_APPROVE]
     # Someone with no subscriptions at all still gets a useful Home.
     empty = await open_home(bot, "U999", "EvHome3")
     assert "Read it" in all_text(empty) and "Search…" in all_text(empty)
@@ -159,19 +159,19 @@ async def test_the_messages_tab_publishes_nothing(bot: BotServer) -> None:
 async def test_approve_and_reject_from_home_republish_it(bot: BotServer) -> None:
     await _suggest(bot, 2)
     view = await open_home(bot, MOD, "EvHome5")
-    first, second = [v for a, v, _ in home_buttons(view) if a == suggestion_kit.ACTION_APPROVE]
+    first, second = [v for a, v, _ in home_buttons(view) if a == suggestion_blocks.ACTION_APPROVE]
     before = len(bot.fake.calls_to("views.publish"))
-    await click_in_home(bot, suggestion_kit.ACTION_APPROVE, first, MOD)
+    await click_in_home(bot, suggestion_blocks.ACTION_APPROVE, first, MOD)
     await bot.fake.wait_for(lambda: len(bot.fake.calls_to("views.publish")) > before)
     assert "Suggestions waiting for review (1)" in all_text(bot.fake.home_views[MOD])
     row = await suggestion_store.get(bot.services.engine, int(first))
     assert row is not None and row.status == "approved"
 
-    await click_in_home(bot, suggestion_kit.ACTION_REJECT, second, MOD)
+    await click_in_home(bot, suggestion_blocks.ACTION_REJECT, second, MOD)
     await bot.fake.wait_for(lambda: bot.fake.calls_to("views.open"))
     modal = bot.fake.calls_to("views.open")[-1].args["view"]
     before = len(bot.fake.calls_to("views.publish"))
-    body = view_body(suggestion_kit.REJECT_CALLBACK, {}, modal["private_metadata"], user=MOD)
+    body = view_body(suggestion_blocks.REJECT_CALLBACK, {}, modal["private_metadata"], user=MOD)
     assert (await bot.post(body, "application/x-www-form-urlencoded")).status == 200
     await bot.fake.wait_for(lambda: len(bot.fake.calls_to("views.publish")) > before)
     assert "Suggestions waiting for review (0)" in all_text(bot.fake.home_views[MOD])

@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import cli
-from bot.blocks import suggestions as kit
+from bot.blocks import suggestions as suggestion_blocks
 from bot.core.catalog import Catalog
 from bot.core.content import load_catalog
 from bot.fetch import TitleFetcher
-from bot.store import suggestions as store
+from bot.store import suggestions as suggestion_store
 from bot.store.schema import suggestions as table
 from tests.conftest import BotServer, boot_bot
 from tests.digest_helpers import digest, lesson_roots, subscribe
@@ -71,7 +71,7 @@ class Env:
         assert resp.status == 200
 
     async def submit_reject(self, suggestion_id: str, user: str, reason: str | None) -> Any:
-        body = view_submission(kit.REJECT_CALLBACK, suggestion_id, reason, user)
+        body = view_submission(suggestion_blocks.REJECT_CALLBACK, suggestion_id, reason, user)
         resp = await self.bot.post(body, "application/x-www-form-urlencoded")
         assert resp.status == 200
         raw = await resp.text()
@@ -80,7 +80,7 @@ class Env:
 
 def view_submission(callback_id: str, metadata: str, reason: str | None, user: str) -> str:
     """The reject modal's view_submission (tests/fixtures/slack/view_submission.json)."""
-    return view_body(callback_id, {kit.REASON_BLOCK: reason or ""}, metadata, user)
+    return view_body(callback_id, {suggestion_blocks.REASON_BLOCK: reason or ""}, metadata, user)
 
 
 Starter = Callable[..., Awaitable[Env]]
@@ -135,7 +135,7 @@ async def test_suggestion_to_review_to_search_and_weekly_listing(
     assert "Suggested by <@U222>" in shown
     assert "Model serving" in shown and "great intro to canary releases" in shown
     actions = buttons(review)
-    assert set(actions) == {kit.ACTION_APPROVE, kit.ACTION_REJECT}
+    assert set(actions) == {suggestion_blocks.ACTION_APPROVE, suggestion_blocks.ACTION_REJECT}
     [row] = await env.rows()
     assert (row.status, row.review_channel, row.review_ts) == ("pending", "CREVIEW", review["ts"])
     assert (row.topics, row.note, row.fetch_ok) == (
@@ -145,7 +145,7 @@ async def test_suggestion_to_review_to_search_and_weekly_listing(
     )
 
     await env.click(
-        kit.ACTION_APPROVE, actions[kit.ACTION_APPROVE], ADMIN, channel="CREVIEW",
+        suggestion_blocks.ACTION_APPROVE, actions[suggestion_blocks.ACTION_APPROVE], ADMIN, channel="CREVIEW",
         message_ts=review["ts"],
     )  # fmt: skip
     await env.fake.wait_for(lambda: env.fake.posted(ADA))
@@ -169,11 +169,11 @@ async def test_suggestion_to_review_to_search_and_weekly_listing(
     assert url in serving
 
     # The weekly post's "New from the community" reads this.
-    [resource] = await store.approved_since(env.services.engine, before)
+    [resource] = await suggestion_store.approved_since(env.services.engine, before)
     assert resource.url == url and resource.community
     assert resource.topics == ("serving", "monitoring")
     assert "great intro to canary releases" in resource.summary
-    assert await store.approved_since(env.services.engine, datetime.now(UTC)) == []
+    assert await suggestion_store.approved_since(env.services.engine, datetime.now(UTC)) == []
     await digest(env.services).run_pass(tomorrow.replace(hour=10, minute=0, second=30))
     [lesson] = lesson_roots(env.fake, "CLEARN")
     weekly = visible_text(lesson)
@@ -201,7 +201,7 @@ async def test_approved_resources_survive_a_restart(start: Starter) -> None:
     url = env.pages.url("/post")
     await env.suggest(f"{url} serving")
     [row] = await env.rows()
-    await env.click(kit.ACTION_APPROVE, str(row.id), ADMIN)
+    await env.click(suggestion_blocks.ACTION_APPROVE, str(row.id), ADMIN)
     await env.fake.wait_for(lambda: env.fake.posted(ADA))
 
     again = await start()  # a second process on the same database
@@ -212,13 +212,17 @@ async def test_approved_resources_survive_a_restart(start: Starter) -> None:
 async def test_reject_asks_for_a_reason_and_tells_the_suggester(env: Env) -> None:
     await env.suggest(env.pages.url("/post") + " serving")
     [review] = env.review_messages()
-    sid = buttons(review)[kit.ACTION_REJECT]
+    sid = buttons(review)[suggestion_blocks.ACTION_REJECT]
 
-    await env.click(kit.ACTION_REJECT, sid, ADMIN, channel="CREVIEW", message_ts=review["ts"])
+    await env.click(
+        suggestion_blocks.ACTION_REJECT, sid, ADMIN, channel="CREVIEW", message_ts=review["ts"]
+    )
     await env.fake.wait_for(lambda: env.fake.calls_to("views.open"))
     [opened] = env.fake.calls_to("views.open")
     view = opened.args["view"]
-    assert view["callback_id"] == kit.REJECT_CALLBACK and view["private_metadata"] == sid
+    assert (
+        view["callback_id"] == suggestion_blocks.REJECT_CALLBACK and view["private_metadata"] == sid
+    )
     assert (await env.rows())[0].status == "pending"  # opening the modal decides nothing
 
     assert await env.submit_reject(sid, ADMIN, "Paywalled <!channel>") is None
@@ -256,7 +260,7 @@ async def test_reject_without_a_reason(env: Env) -> None:
 async def test_only_moderators_can_review(env: Env) -> None:
     await env.suggest(env.pages.url("/post"))
     [row] = await env.rows()
-    for action in (kit.ACTION_APPROVE, kit.ACTION_REJECT):
+    for action in (suggestion_blocks.ACTION_APPROVE, suggestion_blocks.ACTION_REJECT):
         await env.click(action, str(row.id), BOB, channel="CREVIEW", message_ts="1.1")
     await env.fake.wait_for(lambda: len(env.fake.responses) >= 3)
     for denied in env.fake.responses[1:]:
@@ -276,9 +280,21 @@ async def test_two_moderators_at_once_make_one_decision(env: Env) -> None:
     [row] = await env.rows()
     before = len(env.fake.responses)
     _, rejected, _ = await asyncio.gather(
-        env.click(kit.ACTION_APPROVE, str(row.id), ADMIN, channel="CREVIEW", message_ts="1.1"),
+        env.click(
+            suggestion_blocks.ACTION_APPROVE,
+            str(row.id),
+            ADMIN,
+            channel="CREVIEW",
+            message_ts="1.1",
+        ),
         env.submit_reject(str(row.id), ADMIN2, "dup"),
-        env.click(kit.ACTION_APPROVE, str(row.id), ADMIN2, channel="CREVIEW", message_ts="1.1"),
+        env.click(
+            suggestion_blocks.ACTION_APPROVE,
+            str(row.id),
+            ADMIN2,
+            channel="CREVIEW",
+            message_ts="1.1",
+        ),
     )
     reject_lost = rejected is not None and "Already decided" in all_text(rejected["view"])
 
@@ -296,9 +312,13 @@ async def test_two_moderators_at_once_make_one_decision(env: Env) -> None:
 async def test_a_late_click_says_who_decided(env: Env) -> None:
     await env.suggest(env.pages.url("/post"))
     [row] = await env.rows()
-    await env.click(kit.ACTION_APPROVE, str(row.id), ADMIN, channel="CREVIEW", message_ts="1.1")
+    await env.click(
+        suggestion_blocks.ACTION_APPROVE, str(row.id), ADMIN, channel="CREVIEW", message_ts="1.1"
+    )
     await env.fake.wait_for(lambda: env.fake.posted(ADA))
-    await env.click(kit.ACTION_REJECT, str(row.id), ADMIN2, channel="CREVIEW", message_ts="1.1")
+    await env.click(
+        suggestion_blocks.ACTION_REJECT, str(row.id), ADMIN2, channel="CREVIEW", message_ts="1.1"
+    )
     await env.fake.wait_for(lambda: len(env.fake.responses) >= 2)
     assert "Already decided. :white_check_mark: Approved by <@UADMIN>" in visible_text(
         env.fake.responses[-1]
@@ -322,7 +342,7 @@ async def test_pending_list_for_moderators_only(env: Env) -> None:
 
     # Approving from the list confirms to the moderator (the list itself is ephemeral).
     [first, _] = await env.rows()
-    await env.click(kit.ACTION_APPROVE, str(first.id), ADMIN)
+    await env.click(suggestion_blocks.ACTION_APPROVE, str(first.id), ADMIN)
     await env.fake.wait_for(lambda: env.fake.posted(ADA))
     await env.fake.wait_for(lambda: "Approved by" in visible_text(env.fake.responses[-1]))
     listing = await env.bot.slash("suggestions", user_id=ADMIN)
@@ -464,7 +484,7 @@ async def test_export_writes_a_content_file_that_validates(
     await env.suggest(env.pages.url("/other"))
     rows = await env.rows()
     for row in rows[:2]:
-        await env.click(kit.ACTION_APPROVE, str(row.id), ADMIN)
+        await env.click(suggestion_blocks.ACTION_APPROVE, str(row.id), ADMIN)
     await env.fake.wait_for(lambda: len(env.fake.posted(ADA)) == 2)
 
     content = env.tmp_path / "content"

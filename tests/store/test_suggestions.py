@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.core.suggestions import Suggestion
 from bot.core.urls import normalise_url
-from bot.store import suggestions as store
+from bot.store import suggestions as suggestion_store
 from bot.store.engine import async_url, create_engine, upgrade
 from tests.conftest import POSTGRES_URL
 
@@ -54,7 +54,7 @@ def suggestion(url: str, topics: tuple[str, ...] = ("serving",), note: str = "")
 
 
 async def add(engine: AsyncEngine, url: str, user: str = "U1", now: datetime = NOW) -> int:
-    return await store.add_suggestion(
+    return await suggestion_store.add_suggestion(
         engine,
         suggestion(url, note="a note"),
         team_id="T1",
@@ -73,8 +73,10 @@ async def test_the_same_url_is_stored_once_even_when_racing(engine: AsyncEngine)
     )
     stored = [r for r in results if isinstance(r, int)]
     assert len(stored) == 1
-    assert all(isinstance(r, store.DuplicateSuggestion) for r in results if r not in stored)
-    row = await store.find_by_url(engine, suggestion(urls[1]).url_hash)
+    assert all(
+        isinstance(r, suggestion_store.DuplicateSuggestion) for r in results if r not in stored
+    )
+    row = await suggestion_store.find_by_url(engine, suggestion(urls[1]).url_hash)
     assert row is not None and row.id == stored[0]
 
 
@@ -82,12 +84,12 @@ async def test_one_decision_wins(engine: AsyncEngine) -> None:
     sid = await add(engine, "https://example.org/a")
     outcomes = await asyncio.gather(
         *(
-            store.decide(engine, sid, approve=i % 2 == 0, moderator=f"UM{i}", now=NOW)
+            suggestion_store.decide(engine, sid, approve=i % 2 == 0, moderator=f"UM{i}", now=NOW)
             for i in range(8)
         )
     )
     assert outcomes.count(True) == 1
-    row = await store.get(engine, sid)
+    row = await suggestion_store.get(engine, sid)
     assert row is not None and row.decided_by == f"UM{outcomes.index(True)}"
 
 
@@ -95,8 +97,8 @@ async def test_limit_counting_and_pending_list(engine: AsyncEngine) -> None:
     await add(engine, "https://example.org/old", now=NOW - timedelta(days=2))
     await add(engine, "https://example.org/a", now=NOW - timedelta(hours=3))
     await add(engine, "https://example.org/b", user="U2")
-    assert await store.count_since(engine, "U1", NOW - timedelta(days=1)) == 1
-    rows, total = await store.pending(engine, limit=2)
+    assert await suggestion_store.count_since(engine, "U1", NOW - timedelta(days=1)) == 1
+    rows, total = await suggestion_store.pending(engine, limit=2)
     assert total == 3 and [r.url for r in rows] == [
         "https://example.org/old",
         "https://example.org/a",
@@ -107,16 +109,20 @@ async def test_limit_counting_and_pending_list(engine: AsyncEngine) -> None:
 async def test_approved_since_carries_topics_and_note(engine: AsyncEngine) -> None:
     first = await add(engine, "https://example.org/a")
     second = await add(engine, "https://example.org/b")
-    await store.decide(
+    await suggestion_store.decide(
         engine, first, approve=True, moderator="UM", now=NOW, new_resource_id="community-1-a"
     )
-    await store.decide(engine, second, approve=False, moderator="UM", now=NOW, reason="no")
-    [resource] = await store.approved_since(engine, NOW - timedelta(minutes=1))
+    await suggestion_store.decide(
+        engine, second, approve=False, moderator="UM", now=NOW, reason="no"
+    )
+    [resource] = await suggestion_store.approved_since(engine, NOW - timedelta(minutes=1))
     assert resource.id == "community-1-a" and resource.community
     assert resource.topics == ("serving",)
     assert resource.summary == "Suggested by the team: a note"
     # A `since` in another time zone means the same instant.
     berlin = NOW.astimezone(ZoneInfo("Europe/Berlin"))
-    assert await store.approved_since(engine, berlin - timedelta(minutes=1)) == [resource]
-    assert await store.approved_since(engine, NOW) == []
-    assert await store.approved_since(engine, None) == [resource]
+    assert await suggestion_store.approved_since(engine, berlin - timedelta(minutes=1)) == [
+        resource
+    ]
+    assert await suggestion_store.approved_since(engine, NOW) == []
+    assert await suggestion_store.approved_since(engine, None) == [resource]
