@@ -31,7 +31,7 @@ from bot.scheduler import JobScheduler
 from bot.services import Services, utc_now
 from bot.settings import Settings
 from bot.slack.gateway import SlackGateway, build_client
-from bot.store.engine import create_engine, upgrade
+from bot.store.engine import MIGRATION_TIMEOUT, create_engine, upgrade
 
 logger = logging.getLogger(__name__)
 
@@ -57,18 +57,24 @@ class Bot:
 
 
 async def open_database(settings: Settings, wait: float) -> AsyncEngine:
-    """Create the engine and upgrade the schema; retry with backoff for up to `wait` seconds."""
-    engine = create_engine(settings.database_url)
+    """Create the engine and upgrade the schema; retry with backoff for up to `wait` seconds.
+
+    The upgrade runs through its own engine: a migration statement (or waiting for another
+    replica's migration lock) may take longer than a command's statement timeout."""
+    engine = create_engine(settings.database_url, timeout=settings.answer_budget)
+    migrator = create_engine(settings.database_url, statement_timeout=MIGRATION_TIMEOUT)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     delay, attempt = 0.5, 1
     while True:
         try:
-            await upgrade(engine)
+            await upgrade(migrator)
+            await migrator.dispose()
             return engine
         except (OSError, OperationalError, DBAPIError, TimeoutError) as exc:
             reason = _one_line(exc)
             if loop.time() + delay > deadline:
+                await migrator.dispose()
                 await engine.dispose()
                 raise StartupError(f"cannot open the database: {reason}") from exc
             logger.warning(

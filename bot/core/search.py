@@ -295,13 +295,13 @@ class SearchIndex:
                 continue
             vocab = self._topic_terms[topic_id]
             overlap = 3 * len(title & vocab) + 2 * len(tags & vocab) + len(summary & vocab)
-            key = _PRIOR_WEIGHT * min(1.0, overlap / 6)
+            prior = _PRIOR_WEIGHT * min(1.0, overlap / 6)
             if resource.id in topic.start_here:
-                key += _START_BONUS
+                prior += _START_BONUS
             tier = 2 if position == 0 else 1
-            self._members[topic_id][idx] = (tier, key)
-            doc_topics.append((topic_id, tier, key))
-            entry = (-key, idx)
+            self._members[topic_id][idx] = (tier, prior)
+            doc_topics.append((topic_id, tier, prior))
+            entry = (-prior, idx)
             bucket = self._lists[(topic_id, tier == 2, resource.kind.is_learning)]
             if keep_sorted:
                 bisect.insort(bucket, entry)
@@ -706,9 +706,9 @@ class SearchIndex:
                     continue
                 score, best_key = rel * scale, 0.0
                 for topic_id, tier, key in doc_topics[idx]:
-                    strength = strengths.get(topic_id)
-                    if strength:
-                        score += strength * tier
+                    weight = strengths.get(topic_id)
+                    if weight:
+                        score += weight * tier
                         best_key = max(best_key, key)
                 add[flags[idx]]((-(score + best_key), idx))
         out = {}
