@@ -32,6 +32,27 @@ MENTION_FAILED = (
     " or try `/mlops` instead."
 )
 DATABASE_DOWN = "I can't reach my database right now — try again in a minute."
+SLACK_SLOW = "Slack isn't answering me right now — try again in a minute."
+# /mlops subscribe where the bot cannot post (checked with conversations.info first).
+CANNOT_POST = {
+    "private": (
+        "I can't post in this private channel: I'm not a member. Add me with `/invite @MLOps`,"
+        " then run `/mlops subscribe` again."
+    ),
+    "group_dm": (
+        "I can't post in a group DM. Subscribe a channel instead (`/invite @MLOps` there if"
+        " it's private), or run `/mlops subscribe` in your DM with me for a personal digest."
+    ),
+    "archived": "This channel is archived, so I can't post here. Unarchive it first.",
+    "read_only": (
+        "Only some members may post in this channel, and I'm not one of them. Ask an admin to"
+        " let me post (or `/invite @MLOps`), then run `/mlops subscribe` again."
+    ),
+}
+CANNOT_CHECK_POSTING = (
+    "⚠️ I couldn't check that I may post here (Slack said `{code}`). If this is a private"
+    " channel, `/invite @MLOps`, or the first lesson will fail."
+)
 CONSOLE_NO_FETCH = (
     "the console works offline and doesn't fetch pages; set MLOPS_CONSOLE_FETCH=1 to fetch titles"
 )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot import blocks
+from bot import blocks, texts
 from bot.blocks import lessons as lesson_blocks
 from bot.core import curriculum
 from bot.core.schedule import (
@@ -150,6 +150,14 @@ class Lessons:
             raise UserError(str(exc)) from exc
         if not self.lessons:
             raise UserError("There are no lessons to post yet.")
+        caveat = None
+        slack = self.services.slack
+        if slack is not None and not request.is_dm:  # the console has no Slack to ask
+            rights = await slack.posting_rights(request.channel_id)
+            if rights.problem in texts.CANNOT_POST:
+                return notice(texts.CANNOT_POST[rights.problem])
+            if not rights.ok:
+                caveat = texts.CANNOT_CHECK_POSTING.format(code=blocks.escape(rights.code))
         now = self.services.clock()
         sub, created = await subscriptions.subscribe(
             self.engine,
@@ -171,6 +179,8 @@ class Lessons:
         ]
         if (warning := dst_warning(schedule, now)) is not None:
             lines.append(dst_text(schedule, warning))
+        if caveat:
+            lines.append(caveat)
         lines.append("`/mlops schedule` shows it, `/mlops pause` or `/mlops unsubscribe` stop it.")
         return notice("\n".join(lines))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -15,8 +17,23 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import texts
+from bot.errors import Unavailable
 
 logger = logging.getLogger(__name__)
+
+# Web API calls made before a command's answer get this long (the client's own timeout is 15 s
+# and Slack waits 3 s for the answer).
+BEFORE_ANSWER_TIMEOUT = 1.0
+_NETWORK_ERRORS = (TimeoutError, aiohttp.ClientError, OSError)
+
+
+@dataclass(frozen=True)
+class PostingRights:
+    """Whether the bot can post in a channel, and if not, why (`problem` is a texts key)."""
+
+    ok: bool
+    problem: str = ""  # "private" | "group_dm" | "archived" | "read_only" | "unknown"
+    code: str = ""  # Slack's error, when the check itself failed
 
 
 def build_client(token: str | None, base_url: str, *, retries: bool = True) -> AsyncWebClient:
@@ -106,6 +123,7 @@ class SlackGateway:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        self._dm_channels: dict[str, str] = {}
 
     # -- weekly digest ----------------------------------------------------------------------
     def single_shot(self) -> SlackGateway:
@@ -213,9 +231,51 @@ class SlackGateway:
         return await self.post_message(user, text, blocks)
 
     async def open_dm(self, user: str) -> str:
-        """The id of the app's direct-message channel with a user."""
-        response = await self.client.conversations_open(users=user)
-        return str(response["channel"]["id"])
+        """The id of the app's direct-message channel with a user (remembered per process).
+
+        Called before a command's answer, so it gets BEFORE_ANSWER_TIMEOUT; a slow Slack
+        raises Unavailable with an answer for the user."""
+        if user in self._dm_channels:
+            return self._dm_channels[user]
+        try:
+            async with asyncio.timeout(BEFORE_ANSWER_TIMEOUT):
+                response = await self.client.conversations_open(users=user)
+        except _NETWORK_ERRORS as exc:
+            logger.warning("conversations.open did not answer in time: %s", type(exc).__name__)
+            raise Unavailable(texts.SLACK_SLOW) from exc
+        channel = str(response["channel"]["id"])
+        if len(self._dm_channels) < 10_000:
+            self._dm_channels[user] = channel
+        return channel
+
+    async def posting_rights(self, channel: str) -> PostingRights:
+        """Can the bot post in `channel` (conversations.info)? Public channels are fine without
+        membership (chat:write.public); private channels and group DMs need the bot in them.
+
+        Bounded by BEFORE_ANSWER_TIMEOUT; when Slack cannot tell, `problem` is "unknown"."""
+        try:
+            async with asyncio.timeout(BEFORE_ANSWER_TIMEOUT):
+                response = await self.client.conversations_info(channel=channel)
+        except SlackApiError as exc:
+            code = slack_error(exc)
+            if code == "channel_not_found":  # what Slack says for a private channel we're not in
+                return PostingRights(False, "private", code)
+            logger.info("could not check posting rights in %s: %s", channel, code)
+            return PostingRights(False, "unknown", code)
+        except _NETWORK_ERRORS as exc:
+            logger.info("could not check posting rights in %s: %s", channel, type(exc).__name__)
+            return PostingRights(False, "unknown", type(exc).__name__)
+        info = response.get("channel") or {}
+        member = bool(info.get("is_member"))
+        if info.get("is_archived"):
+            return PostingRights(False, "archived")
+        if info.get("is_read_only"):
+            return PostingRights(False, "read_only")
+        if info.get("is_mpim") and not member:
+            return PostingRights(False, "group_dm")
+        if info.get("is_private") and not member:
+            return PostingRights(False, "private")
+        return PostingRights(True)
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self.client.views_open(trigger_id=trigger_id, view=view)
