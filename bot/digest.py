@@ -23,7 +23,14 @@ from bot.blocks import lessons as lesson_blocks
 from bot.core import curriculum
 from bot.core.schedule import Occurrence, owed_occurrence
 from bot.services import Services
-from bot.slack.gateway import ChannelGone, PostError, RateLimited, SlackGateway, Uncertain
+from bot.slack.gateway import (
+    AccessLost,
+    ChannelGone,
+    PostError,
+    RateLimited,
+    SlackGateway,
+    Uncertain,
+)
 from bot.store import deliveries, subscriptions
 from bot.store.deliveries import Delivery
 from bot.store.subscriptions import Subscription
@@ -39,6 +46,8 @@ MAX_RATE_LIMITED = 8  # 429s honoured per message before giving up until the nex
 MAX_UNCERTAIN = 3  # 5xx/timeouts per message (each followed by a look in the channel)
 BACKOFF = (1.0, 4.0, 15.0)
 HISTORY_MARGIN = timedelta(hours=1)  # clock skew allowance when searching a channel's history
+
+UNCONFIRMED = "cannot_confirm_post"
 
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
@@ -57,6 +66,11 @@ class PassReport:
             f"due {self.due}, posted {len(self.posted)}, skipped {self.skipped},"
             f" failed {len(self.failed)}, suspended {len(self.suspended)}"
         )
+
+
+class Unconfirmed(ChannelGone):
+    """A post's outcome is unknown twice and the channel can't be read to find out: posting
+    again could repeat the lesson, so the subscription is suspended with this reason."""
 
 
 class Pacer:
@@ -134,6 +148,8 @@ class Digest:
         settings = services.settings
         self.concurrency = settings.digest_concurrency
         self.pacer = Pacer(settings.digest_channel_interval, settings.digest_per_minute, sleep)
+        # (delivery key, kind) posted once more this pass although the channel couldn't be read
+        self._blind: set[tuple[str, str]] = set()
 
     # -- the pass ---------------------------------------------------------------------------
     async def owed(
@@ -283,10 +299,31 @@ class Digest:
                 replies = max(int(root.get("reply_count") or 0) - ours, 0)
         return lesson_blocks.LastWeek(replies=replies, url=url), since
 
+    async def _unreadable(self, row: Delivery, kind: str, exc: PostError) -> None:
+        """The channel's history can't be read to confirm a post (missing_scope,
+        not_in_channel, any non-transient error): post once more, accepting a possible
+        duplicate; if that post's outcome is uncertain too, stop for the week (README,
+        *Weekly posts that cannot be confirmed*)."""
+        if isinstance(exc, AccessLost) and exc.token_level:
+            raise exc  # the token is gone: nothing can be posted either
+        if (row.key, kind) in self._blind:
+            logger.warning("%s: still cannot read the channel (%s) after posting once more;"
+                           " suspending", row.key, exc.code)  # fmt: skip
+            raise Unconfirmed(f"{UNCONFIRMED} ({exc.code})") from exc
+        self._blind.add((row.key, kind))
+        logger.warning("%s: cannot read the channel to confirm the %s (%s); posting once,"
+                       " accepting a possible duplicate", row.key, kind, exc.code)  # fmt: skip
+
     async def _find_root(self, row: Delivery) -> str | None:
         """The ts of this delivery's lesson post if it already reached the channel."""
         oldest = (row.due_at - HISTORY_MARGIN).timestamp()
-        messages = await self._patient(lambda: self.slack.history(row.channel_id, oldest))
+        try:
+            messages = await self._patient(lambda: self.slack.history(row.channel_id, oldest))
+        except (Uncertain, RateLimited):
+            raise  # transient: a later pass looks again
+        except PostError as exc:
+            await self._unreadable(row, KIND_LESSON, exc)
+            return None
         for message in messages:
             if carries(message, row.key, KIND_LESSON):
                 logger.info("reconciled %s: lesson already posted", row.key)
@@ -297,7 +334,13 @@ class Digest:
         """The ts of this delivery's question reply if it already reached the thread."""
         assert row.message_ts is not None
         message_ts = row.message_ts
-        thread = await self._patient(lambda: self.slack.thread(row.channel_id, message_ts))
+        try:
+            thread = await self._patient(lambda: self.slack.thread(row.channel_id, message_ts))
+        except (Uncertain, RateLimited):
+            raise  # transient: a later pass looks again
+        except PostError as exc:
+            await self._unreadable(row, KIND_QUESTION, exc)
+            return None
         for message in thread:
             if message.get("ts") != message_ts and carries(message, row.key, KIND_QUESTION):
                 logger.info("reconciled %s: question already posted", row.key)

@@ -83,3 +83,30 @@ NO_MODERATORS = "No moderators are set up yet: an operator lists them in `MLOPS_
 NO_PENDING_SUGGESTIONS = "No suggestions are waiting for review."
 SUGGESTION_GONE = "That suggestion no longer exists."
 ALREADY_DECIDED = "Already decided. {decision}"
+
+
+# Why a subscription was suspended (its status_reason starts with Slack's code), and the fix.
+SUSPENDED_FIX = {
+    "cannot_confirm_post": (
+        "a post's outcome was unknown twice and I can't read this channel to check, so I"
+        " stopped rather than risk repeating the lesson. Give the app the `channels:history`"
+        " (`groups:history` for private channels) scope or `/invite @MLOps`"
+    ),
+    "invalid_auth": "the app's token no longer works. Reinstall the app",
+    "not_authed": "the app's token no longer works. Reinstall the app",
+    "account_inactive": "the app's token no longer works. Reinstall the app",
+    "token_revoked": "the app was uninstalled or its token revoked. Reinstall the app",
+    "token_expired": "the app's token expired. Reinstall the app",
+    "missing_scope": "the app lacks a permission it needs to post. Reinstall it from the manifest",
+}
+SUSPENDED_DEFAULT = "archived channel, or the bot isn't a member. Fix that"
+
+
+def suspended(reason: str) -> str:
+    """What `/mlops schedule` says about a suspended subscription (`reason` already escaped)."""
+    code = reason.split(" ", 1)[0]
+    fix = SUSPENDED_FIX.get(code, SUSPENDED_DEFAULT)
+    return (
+        f"⚠️ Suspended: Slack said `{reason}` when posting here ({fix})."
+        " Then run `/mlops subscribe` again to resume."
+    )

@@ -298,11 +298,8 @@ class Lessons:
     @staticmethod
     def _how_to(sub: Subscription) -> str:
         if sub.status == subscriptions.SUSPENDED:
-            reason = blocks.escape(sub.status_reason or "an error")
-            return (
-                f"⚠️ Suspended: Slack said `{reason}` when posting here (archived channel, or the"
-                " bot isn't a member). Fix that, then run `/mlops subscribe` again to resume."
-            )
+            reason = sub.status_reason or "an error"
+            return texts.suspended(blocks.escape(reason))
         if sub.status == subscriptions.PAUSED:
             return "⏸️ Paused: `/mlops resume` brings the lessons back."
         return "Not active: `/mlops subscribe` starts the lessons again."

@@ -59,6 +59,12 @@ def slack_error(exc: SlackApiError) -> str:
 
 # -- weekly digest: failures classified by what they mean for an exactly-once post ---------
 CHANNEL_GONE = frozenset({"is_archived", "channel_not_found", "not_in_channel"})
+# The app lost its access: the token is gone (workspace-wide) or lacks a scope it needs.
+TOKEN_LOST = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+     "team_disabled", "org_login_required", "ekm_access_denied"}
+)  # fmt: skip
+ACCESS_LOST = TOKEN_LOST | {"missing_scope", "not_allowed_token_type", "restricted_action"}
 _SERVER_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
@@ -81,7 +87,18 @@ class RateLimited(PostError):
 
 
 class ChannelGone(PostError):
-    """The channel is archived, missing, or the bot is not in it: stop posting there."""
+    """Posting there cannot work until a person fixes something (the channel is archived,
+    missing, or the bot is not in it; or the app lost access): stop posting there."""
+
+
+class AccessLost(ChannelGone):
+    """invalid_auth, token_revoked, account_inactive, missing_scope, …: the app can't post
+    until it is reinstalled or given the scope; retrying every pass only repeats the error."""
+
+    @property
+    def token_level(self) -> bool:
+        """True when the whole workspace is affected (the token itself is unusable)."""
+        return self.code in TOKEN_LOST
 
 
 class Uncertain(PostError):
@@ -112,6 +129,8 @@ def classify(exc: BaseException) -> PostError:
             return RateLimited(_retry_after(exc))
         if code in CHANNEL_GONE:
             return ChannelGone(code)
+        if code in ACCESS_LOST:
+            return AccessLost(code)
         if status >= 500 or code in _SERVER_ERRORS:
             return Uncertain(f"{code} (HTTP {status})")
         return Rejected(code)
