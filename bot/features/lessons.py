@@ -168,7 +168,7 @@ class Lessons:
             schedule=schedule,
             now=now,
         )
-        await self._sync(request)
+        _put_weekly(self.services, sub)  # the row just written is active: no need to re-read
         when, _ = await self._next(sub, now)
         upcoming = curriculum.pick(self.lessons, sub.next_lesson, sub.season)
         who = "You'll get a personal digest here" if request.is_dm else "This channel gets"

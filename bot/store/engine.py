@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
@@ -10,8 +14,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +67,11 @@ def create_engine(
             cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+            # The driver's implicit BEGIN before the first write takes the write lock at once
+            # (BEGIN IMMEDIATE), so a transaction never fails half-way upgrading its lock.
+            dbapi_conn.isolation_level = "IMMEDIATE"
 
+        _writer_locks[engine.sync_engine] = asyncio.Lock()
         return engine
     return create_async_engine(
         url,
@@ -73,6 +81,27 @@ def create_engine(
         pool_timeout=timeout,
         connect_args={"timeout": timeout, "command_timeout": per_statement},
     )
+
+
+# SQLite has one writer at a time. Without an in-process queue, concurrent write transactions
+# each wait in SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and wakes
+# late: sixteen subscribes at once took p99 ~0.5–0.9 s. An asyncio lock hands the write lock
+# over the moment it is free (docs/benchmarks.md, benchmark 5).
+_writer_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A write transaction (`engine.begin()`); on SQLite one at a time in this process.
+
+    Keep it short, and never open another one inside it (the lock is not re-entrant)."""
+    lock = _writer_locks.get(engine.sync_engine)
+    if lock is None:
+        async with engine.begin() as conn:
+            yield conn
+        return
+    async with lock, engine.begin() as conn:
+        yield conn
 
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
