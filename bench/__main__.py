@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark script and write docs/benchmarks.md.
 
-    python -m bench                      # all four, 3 repetitions, writes docs/benchmarks.md
+    python -m bench                      # all five, 3 repetitions, writes docs/benchmarks.md
     python -m bench --only search,digest # a subset (the others are left out of the file)
     python -m bench --quick --out /tmp/b.md  # tiny sizes: checks the scripts run end to end
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.common import REPO, child_env, load_section
 from bench.stats import Section, machine, table
 
-BENCHMARKS = ("slash", "search", "digest", "footprint")
+BENCHMARKS = ("slash", "search", "digest", "footprint", "contention")
 DEFAULT_OUT = REPO / "docs" / "benchmarks.md"
 
 # Written by hand when the code changed; the figures are before → after on the machine above,
