@@ -203,9 +203,11 @@ class Router:
         except Unavailable as exc:
             outcome = "timeout"
             return fallback(str(exc))
-        except DOWN:
+        except DOWN as exc:
             outcome = "timeout"
-            logger.warning("%s: the database or Slack did not answer in time", what)
+            logger.warning(
+                "%s: the database or Slack did not answer in time (%s)", what, type(exc).__name__
+            )
             return fallback(texts.DATABASE_DOWN)
         except Exception:  # a bug must become a friendly answer, never a stack trace in Slack
             outcome = "error"
