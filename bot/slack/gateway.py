@@ -36,10 +36,17 @@ class PostingRights:
     code: str = ""  # Slack's error, when the check itself failed
 
 
-def build_client(token: str | None, base_url: str, *, retries: bool = True) -> AsyncWebClient:
+def build_client(
+    token: str | None,
+    base_url: str,
+    *,
+    retries: bool = True,
+    session: aiohttp.ClientSession | None = None,
+) -> AsyncWebClient:
     """A client pointed at `base_url`; 429 and 5xx are retried (the SDK only retries
-    connection errors by default)."""
-    client = AsyncWebClient(token=token, base_url=base_url, timeout=15)
+    connection errors by default). With `session`, calls share its connections (the caller
+    closes it)."""
+    client = AsyncWebClient(token=token, base_url=base_url, timeout=15, session=session)
     if retries:
         client.retry_handlers = [
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -149,7 +156,10 @@ class SlackGateway:
         """The same workspace through a client that never retries on its own: a retried post
         after a 5xx could duplicate it, so the digest decides (and reconciles) itself."""
         client = AsyncWebClient(
-            token=self.client.token, base_url=self.client.base_url, timeout=self.client.timeout
+            token=self.client.token,
+            base_url=self.client.base_url,
+            timeout=self.client.timeout,
+            session=self.client.session,
         )
         client.retry_handlers = []
         return SlackGateway(client)
