@@ -299,11 +299,11 @@ class Digest:
                 replies = max(int(root.get("reply_count") or 0) - ours, 0)
         return lesson_blocks.LastWeek(replies=replies, url=url), since
 
-    async def _unreadable(self, row: Delivery, kind: str, exc: PostError) -> None:
+    def _unreadable(self, row: Delivery, kind: str, exc: PostError) -> None:
         """The channel's history can't be read to confirm a post (missing_scope,
         not_in_channel, any non-transient error): post once more, accepting a possible
-        duplicate; if that post's outcome is uncertain too, stop for the week (README,
-        *Weekly posts that cannot be confirmed*)."""
+        duplicate; if that post's outcome is uncertain too, raise Unconfirmed, which suspends
+        the subscription (README, *Posts that cannot be confirmed*)."""
         if isinstance(exc, AccessLost) and exc.token_level:
             raise exc  # the token is gone: nothing can be posted either
         if (row.key, kind) in self._blind:
@@ -322,7 +322,7 @@ class Digest:
         except (Uncertain, RateLimited):
             raise  # transient: a later pass looks again
         except PostError as exc:
-            await self._unreadable(row, KIND_LESSON, exc)
+            self._unreadable(row, KIND_LESSON, exc)
             return None
         for message in messages:
             if carries(message, row.key, KIND_LESSON):
@@ -339,7 +339,7 @@ class Digest:
         except (Uncertain, RateLimited):
             raise  # transient: a later pass looks again
         except PostError as exc:
-            await self._unreadable(row, KIND_QUESTION, exc)
+            self._unreadable(row, KIND_QUESTION, exc)
             return None
         for message in thread:
             if message.get("ts") != message_ts and carries(message, row.key, KIND_QUESTION):
