@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.installs import web_routes
 from bot.store.engine import (
+    MIGRATION_TIMEOUT,
     create_engine,
     current_revision,
     head_revision,
@@ -308,7 +309,7 @@ def _feature_runner(command: CliCommand) -> Callable[[argparse.Namespace, Settin
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     async def main() -> int:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, statement_timeout=MIGRATION_TIMEOUT)
         try:
             print(f"database at revision {await upgrade(engine)}")
         finally:

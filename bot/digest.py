@@ -28,7 +28,14 @@ from bot.core import curriculum
 from bot.core.schedule import Occurrence, owed_occurrence
 from bot.logs import bind
 from bot.services import Services
-from bot.slack.gateway import ChannelGone, PostError, RateLimited, SlackGateway, Uncertain
+from bot.slack.gateway import (
+    AccessLost,
+    ChannelGone,
+    PostError,
+    RateLimited,
+    SlackGateway,
+    Uncertain,
+)
 from bot.store import deliveries, subscriptions
 from bot.store import quiz as quiz_store
 from bot.store.deliveries import Delivery
@@ -47,6 +54,8 @@ MAX_UNCERTAIN = 3  # 5xx/timeouts per message (each followed by a look in the ch
 BACKOFF = (1.0, 4.0, 15.0)
 HISTORY_MARGIN = timedelta(hours=1)  # clock skew allowance when searching a channel's history
 
+UNCONFIRMED = "cannot_confirm_post"
+
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 
@@ -64,6 +73,11 @@ class PassReport:
             f"due {self.due}, posted {len(self.posted)}, skipped {self.skipped},"
             f" failed {len(self.failed)}, suspended {len(self.suspended)}"
         )
+
+
+class Unconfirmed(ChannelGone):
+    """A post's outcome is unknown twice and the channel can't be read to find out: posting
+    again could repeat the lesson, so the subscription is suspended with this reason."""
 
 
 class Pacer:
@@ -141,6 +155,8 @@ class Digest:
         settings = services.settings
         self.concurrency = settings.digest_concurrency
         self.pacer = Pacer(settings.digest_channel_interval, settings.digest_per_minute, sleep)
+        # (delivery key, kind) posted once more this pass although the channel couldn't be read
+        self._blind: set[tuple[str, str]] = set()
 
     # -- the pass ---------------------------------------------------------------------------
     async def owed(
@@ -304,10 +320,31 @@ class Digest:
         found = await recap.gather(self.engine, self.slack, previous, self.services.catalog.lessons)
         return (quiz_blocks.build_recap(found) if found else []), since
 
+    def _unreadable(self, row: Delivery, kind: str, exc: PostError) -> None:
+        """The channel's history can't be read to confirm a post (missing_scope,
+        not_in_channel, any non-transient error): post once more, accepting a possible
+        duplicate; if that post's outcome is uncertain too, raise Unconfirmed, which suspends
+        the subscription (README, *Posts that cannot be confirmed*)."""
+        if isinstance(exc, AccessLost) and exc.token_level:
+            raise exc  # the token is gone: nothing can be posted either
+        if (row.key, kind) in self._blind:
+            logger.warning("%s: still cannot read the channel (%s) after posting once more;"
+                           " suspending", row.key, exc.code)  # fmt: skip
+            raise Unconfirmed(f"{UNCONFIRMED} ({exc.code})") from exc
+        self._blind.add((row.key, kind))
+        logger.warning("%s: cannot read the channel to confirm the %s (%s); posting once,"
+                       " accepting a possible duplicate", row.key, kind, exc.code)  # fmt: skip
+
     async def _find_root(self, row: Delivery) -> str | None:
         """The ts of this delivery's lesson post if it already reached the channel."""
         oldest = (row.due_at - HISTORY_MARGIN).timestamp()
-        messages = await self._patient(lambda: self.slack.history(row.channel_id, oldest))
+        try:
+            messages = await self._patient(lambda: self.slack.history(row.channel_id, oldest))
+        except (Uncertain, RateLimited):
+            raise  # transient: a later pass looks again
+        except PostError as exc:
+            self._unreadable(row, KIND_LESSON, exc)
+            return None
         for message in messages:
             if carries(message, row.key, KIND_LESSON):
                 logger.info("reconciled %s: lesson already posted", row.key)
@@ -322,7 +359,13 @@ class Digest:
         """The ts of this delivery's reply of `kind` if it already reached the thread."""
         assert row.message_ts is not None
         message_ts = row.message_ts
-        thread = await self._patient(lambda: self.slack.thread(row.channel_id, message_ts))
+        try:
+            thread = await self._patient(lambda: self.slack.thread(row.channel_id, message_ts))
+        except (Uncertain, RateLimited):
+            raise  # transient: a later pass looks again
+        except PostError as exc:
+            self._unreadable(row, KIND_QUESTION, exc)
+            return None
         for message in thread:
             if message.get("ts") != message_ts and carries(message, row.key, kind):
                 logger.info("reconciled %s: %s already posted", row.key, kind)

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from bot import blocks, texts
 from bot.core.commands import SEARCH, parse
-from bot.store.errors import DatabaseUnavailable
+from bot.errors import Unavailable
+from bot.store.errors import UNAVAILABLE
 
 if TYPE_CHECKING:
     import argparse
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 H = TypeVar("H")
 Source = Literal["slash", "mention", "console"]
 CONSOLE_TEAM, CONSOLE_CHANNEL, CONSOLE_USER = "T0CONSOLE", "C0CONSOLE", "U0CONSOLE"
+# Past the budget, or the database down/stalled/locked: the user is told texts.DATABASE_DOWN.
+DOWN: tuple[type[BaseException], ...] = (TimeoutError, *UNAVAILABLE)
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,8 @@ class Router:
         self.actions: dict[str, ActionHandler] = {}
         self.views: dict[str, ViewHandler] = {}
         self.events: dict[str, EventHandler] = {}
+        # Handlers cancelled at the budget, still cleaning up (kept so they are not collected).
+        self._abandoned: set[asyncio.Future[Any]] = set()
         for feature in features:
             commands = {name.casefold(): handler for name, handler in feature.commands.items()}
             _merge(self.commands, commands, feature.name)
@@ -193,14 +198,18 @@ class Router:
         started = time.monotonic()
         outcome = "ok"
         try:
-            async with asyncio.timeout(self.budget):
-                return await work
+            return await self._within_budget(work)
         except UserError as exc:
             outcome = "user_error"
             return fallback(str(exc))
-        except (TimeoutError, DatabaseUnavailable):
+        except Unavailable as exc:
             outcome = "timeout"
-            logger.warning("%s: the database or Slack did not answer in time", what)
+            return fallback(str(exc))
+        except DOWN as exc:
+            outcome = "timeout"
+            logger.warning(
+                "%s: the database or Slack did not answer in time (%s)", what, type(exc).__name__
+            )
             return fallback(texts.DATABASE_DOWN)
         except Exception:  # a bug must become a friendly answer, never a stack trace in Slack
             outcome = "error"
@@ -212,6 +221,21 @@ class Router:
                 kind, _, name = what.partition(" ")
                 metrics.request(kind, name, outcome, time.monotonic() - started)
 
+    async def _within_budget(self, work: Awaitable[Any]) -> Any:
+        """The handler's result, or TimeoutError once the budget is spent.
+
+        The handler is cancelled but not waited for: cleaning up after a stalled database (a
+        rollback on a connection that never answers) can take as long as the stall, and the
+        answer must not wait for it. The engine's own timeouts end that clean-up."""
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=self.budget)
+        if task in done:
+            return task.result()
+        task.cancel()
+        self._abandoned.add(task)
+        task.add_done_callback(_forget(self._abandoned))
+        raise TimeoutError
+
     async def run_followup(
         self, followup: Callable[[], Awaitable[Reply | None]], budget: float = 25.0
     ) -> Reply | None:
@@ -221,9 +245,9 @@ class Router:
         try:
             async with asyncio.timeout(budget):
                 return await followup()
-        except UserError as exc:
+        except (UserError, Unavailable) as exc:
             return notice(str(exc))
-        except (TimeoutError, DatabaseUnavailable):
+        except DOWN:
             logger.warning("follow-up did not finish within %.0f s", time.monotonic() - started)
             return notice(texts.DATABASE_DOWN)
         except Exception:  # a bug must become a friendly answer, never a stack trace in Slack
@@ -264,6 +288,15 @@ class Router:
             logger.debug("ignoring event %s", request.type)
             return
         await self._guarded(f"event {request.type}", handler(self.services, request), _nothing)
+
+
+def _forget(tasks: set[asyncio.Future[Any]]) -> Callable[[asyncio.Future[Any]], None]:
+    def done(task: asyncio.Future[Any]) -> None:
+        tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.info("a timed-out handler ended with %s", type(task.exception()).__name__)
+
+    return done
 
 
 def _nothing(_text: str) -> None:

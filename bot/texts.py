@@ -35,6 +35,27 @@ MENTION_FAILED = (
     " or try `/mlops` instead."
 )
 DATABASE_DOWN = "I can't reach my database right now — try again in a minute."
+SLACK_SLOW = "Slack isn't answering me right now — try again in a minute."
+# /mlops subscribe where the bot cannot post (checked with conversations.info first).
+CANNOT_POST = {
+    "private": (
+        "I can't post in this private channel: I'm not a member. Add me with `/invite @MLOps`,"
+        " then run `/mlops subscribe` again."
+    ),
+    "group_dm": (
+        "I can't post in a group DM. Subscribe a channel instead (`/invite @MLOps` there if"
+        " it's private), or run `/mlops subscribe` in your DM with me for a personal digest."
+    ),
+    "archived": "This channel is archived, so I can't post here. Unarchive it first.",
+    "read_only": (
+        "Only some members may post in this channel, and I'm not one of them. Ask an admin to"
+        " let me post (or `/invite @MLOps`), then run `/mlops subscribe` again."
+    ),
+}
+CANNOT_CHECK_POSTING = (
+    "⚠️ I couldn't check that I may post here (Slack said `{code}`). If this is a private"
+    " channel, `/invite @MLOps`, or the first lesson will fail."
+)
 CONSOLE_NO_FETCH = (
     "the console works offline and doesn't fetch pages; set MLOPS_CONSOLE_FETCH=1 to fetch titles"
 )
@@ -119,3 +140,29 @@ ADMIN_NONE = "none"
 
 # Installs (multi-workspace mode).
 UNINSTALLED_REASON = "the app was uninstalled"
+
+# Why a subscription was suspended (its status_reason starts with Slack's code), and the fix.
+SUSPENDED_FIX = {
+    "cannot_confirm_post": (
+        "a post's outcome was unknown twice and I can't read this channel to check, so I"
+        " stopped rather than risk repeating the lesson. Give the app the `channels:history`"
+        " (`groups:history` for private channels) scope or `/invite @MLOps`"
+    ),
+    "invalid_auth": "the app's token no longer works. Reinstall the app",
+    "not_authed": "the app's token no longer works. Reinstall the app",
+    "account_inactive": "the app's token no longer works. Reinstall the app",
+    "token_revoked": "the app was uninstalled or its token revoked. Reinstall the app",
+    "token_expired": "the app's token expired. Reinstall the app",
+    "missing_scope": "the app lacks a permission it needs to post. Reinstall it from the manifest",
+}
+SUSPENDED_DEFAULT = "archived channel, or the bot isn't a member. Fix that"
+
+
+def suspended(reason: str) -> str:
+    """What `/mlops schedule` says about a suspended subscription (`reason` already escaped)."""
+    code = reason.split(" ", 1)[0]
+    fix = SUSPENDED_FIX.get(code, SUSPENDED_DEFAULT)
+    return (
+        f"⚠️ Suspended: Slack said `{reason}` when posting here ({fix})."
+        " Then run `/mlops subscribe` again to resume."
+    )

@@ -166,6 +166,14 @@ class Lessons:
             if existing.active and existing.schedule == schedule:
                 return notice(texts.ALREADY_SUBSCRIBED.format(schedule=schedule.describe()))
             raise UserError(permissions.refusal(self.services, existing))
+        caveat = None
+        slack = self.services.slack
+        if slack is not None and not request.is_dm:  # the console has no Slack to ask
+            rights = await slack.posting_rights(request.channel_id)
+            if rights.problem in texts.CANNOT_POST:
+                return notice(texts.CANNOT_POST[rights.problem])
+            if not rights.ok:
+                caveat = texts.CANNOT_CHECK_POSTING.format(code=blocks.escape(rights.code))
         now = self.services.clock()
         sub, created = await subscriptions.subscribe(
             self.engine,
@@ -176,7 +184,7 @@ class Lessons:
             schedule=schedule,
             now=now,
         )
-        await self._sync(request)
+        _put_weekly(self.services, sub)  # the row just written is active: no need to re-read
         when, _ = await self.when_next(sub, now)
         upcoming = curriculum.pick(self.lessons, sub.next_lesson, sub.season)
         who = "You'll get a personal digest here" if request.is_dm else "This channel gets"
@@ -187,6 +195,8 @@ class Lessons:
         ]
         if (warning := dst_warning(schedule, now)) is not None:
             lines.append(dst_text(schedule, warning))
+        if caveat:
+            lines.append(caveat)
         lines.append("`/mlops schedule` shows it, `/mlops pause` or `/mlops unsubscribe` stop it.")
         return notice("\n".join(lines))
 
@@ -307,11 +317,8 @@ class Lessons:
     @staticmethod
     def _how_to(sub: Subscription) -> str:
         if sub.status == subscriptions.SUSPENDED:
-            reason = blocks.escape(sub.status_reason or "an error")
-            return (
-                f"⚠️ Suspended: Slack said `{reason}` when posting here (archived channel, or the"
-                " bot isn't a member). Fix that, then run `/mlops subscribe` again to resume."
-            )
+            reason = sub.status_reason or "an error"
+            return texts.suspended(blocks.escape(reason))
         if sub.status == subscriptions.PAUSED:
             return "⏸️ Paused: `/mlops resume` brings the lessons back."
         return "Not active: `/mlops subscribe` starts the lessons again."

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
@@ -16,15 +18,37 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.slack_response import SlackResponse
 
 from bot import texts
+from bot.errors import Unavailable
 from bot.logs import current_team
 
 logger = logging.getLogger(__name__)
 
+# Web API calls made before a command's answer get this long (the client's own timeout is 15 s
+# and Slack waits 3 s for the answer).
+BEFORE_ANSWER_TIMEOUT = 1.0
+_NETWORK_ERRORS = (TimeoutError, aiohttp.ClientError, OSError)
 
-def build_client(token: str | None, base_url: str, *, retries: bool = True) -> AsyncWebClient:
+
+@dataclass(frozen=True)
+class PostingRights:
+    """Whether the bot can post in a channel, and if not, why (`problem` is a texts key)."""
+
+    ok: bool
+    problem: str = ""  # "private" | "group_dm" | "archived" | "read_only" | "unknown"
+    code: str = ""  # Slack's error, when the check itself failed
+
+
+def build_client(
+    token: str | None,
+    base_url: str,
+    *,
+    retries: bool = True,
+    session: aiohttp.ClientSession | None = None,
+) -> AsyncWebClient:
     """A client pointed at `base_url`; 429 and 5xx are retried (the SDK only retries
-    connection errors by default)."""
-    client = AsyncWebClient(token=token, base_url=base_url, timeout=15)
+    connection errors by default). With `session`, calls share its connections (the caller
+    closes it)."""
+    client = AsyncWebClient(token=token, base_url=base_url, timeout=15, session=session)
     if retries:
         client.retry_handlers = [
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -44,6 +68,12 @@ def slack_error(exc: SlackApiError) -> str:
 
 # -- weekly digest: failures classified by what they mean for an exactly-once post ---------
 CHANNEL_GONE = frozenset({"is_archived", "channel_not_found", "not_in_channel"})
+# The app lost its access: the token is gone (workspace-wide) or lacks a scope it needs.
+TOKEN_LOST = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+     "team_disabled", "org_login_required", "ekm_access_denied"}
+)  # fmt: skip
+ACCESS_LOST = TOKEN_LOST | {"missing_scope", "not_allowed_token_type", "restricted_action"}
 _SERVER_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
@@ -66,7 +96,18 @@ class RateLimited(PostError):
 
 
 class ChannelGone(PostError):
-    """The channel is archived, missing, or the bot is not in it: stop posting there."""
+    """Posting there cannot work until a person fixes something (the channel is archived,
+    missing, or the bot is not in it; or the app lost access): stop posting there."""
+
+
+class AccessLost(ChannelGone):
+    """invalid_auth, token_revoked, account_inactive, missing_scope, …: the app can't post
+    until it is reinstalled or given the scope; retrying every pass only repeats the error."""
+
+    @property
+    def token_level(self) -> bool:
+        """True when the whole workspace is affected (the token itself is unusable)."""
+        return self.code in TOKEN_LOST
 
 
 class Uncertain(PostError):
@@ -97,6 +138,8 @@ def classify(exc: BaseException) -> PostError:
             return RateLimited(_retry_after(exc))
         if code in CHANNEL_GONE:
             return ChannelGone(code)
+        if code in ACCESS_LOST:
+            return AccessLost(code)
         if status >= 500 or code in _SERVER_ERRORS:
             return Uncertain(f"{code} (HTTP {status})")
         return Rejected(code)
@@ -145,18 +188,25 @@ class SlackGateway:
             if len(self._per_token) > 1000:  # rotated tokens pile up: start again
                 self._per_token.clear()
             client = AsyncWebClient(
-                token=token, base_url=self.client.base_url, timeout=self.client.timeout
+                token=token,
+                base_url=self.client.base_url,
+                timeout=self.client.timeout,
+                session=self.client.session,
             )
             client.retry_handlers = list(self.client.retry_handlers)
             self._per_token[token] = client
         return client
+        self._dm_channels: dict[str, str] = {}
 
     # -- weekly digest ----------------------------------------------------------------------
     def single_shot(self) -> SlackGateway:
         """The same workspace through a client that never retries on its own: a retried post
         after a 5xx could duplicate it, so the digest decides (and reconciles) itself."""
         client = AsyncWebClient(
-            token=self.client.token, base_url=self.client.base_url, timeout=self.client.timeout
+            token=self.client.token,
+            base_url=self.client.base_url,
+            timeout=self.client.timeout,
+            session=self.client.session,
         )
         client.retry_handlers = []
         return SlackGateway(client, self.tokens)
@@ -262,10 +312,52 @@ class SlackGateway:
         return await self.post_message(user, text, blocks)
 
     async def open_dm(self, user: str) -> str:
-        """The id of the app's direct-message channel with a user."""
-        client = await self.api()
-        response = await client.conversations_open(users=user)
-        return str(response["channel"]["id"])
+        """The id of the app's direct-message channel with a user (remembered per process).
+
+        Called before a command's answer, so it gets BEFORE_ANSWER_TIMEOUT; a slow Slack
+        raises Unavailable with an answer for the user."""
+        key = f"{current_team.get() or ''}:{user}"
+        if key in self._dm_channels:
+            return self._dm_channels[key]
+        try:
+            async with asyncio.timeout(BEFORE_ANSWER_TIMEOUT):
+                response = await (await self.api()).conversations_open(users=user)
+        except _NETWORK_ERRORS as exc:
+            logger.warning("conversations.open did not answer in time: %s", type(exc).__name__)
+            raise Unavailable(texts.SLACK_SLOW) from exc
+        channel = str(response["channel"]["id"])
+        if len(self._dm_channels) < 10_000:
+            self._dm_channels[key] = channel
+        return channel
+
+    async def posting_rights(self, channel: str) -> PostingRights:
+        """Can the bot post in `channel` (conversations.info)? Public channels are fine without
+        membership (chat:write.public); private channels and group DMs need the bot in them.
+
+        Bounded by BEFORE_ANSWER_TIMEOUT; when Slack cannot tell, `problem` is "unknown"."""
+        try:
+            async with asyncio.timeout(BEFORE_ANSWER_TIMEOUT):
+                response = await (await self.api()).conversations_info(channel=channel)
+        except SlackApiError as exc:
+            code = slack_error(exc)
+            if code == "channel_not_found":  # what Slack says for a private channel we're not in
+                return PostingRights(False, "private", code)
+            logger.info("could not check posting rights in %s: %s", channel, code)
+            return PostingRights(False, "unknown", code)
+        except _NETWORK_ERRORS as exc:
+            logger.info("could not check posting rights in %s: %s", channel, type(exc).__name__)
+            return PostingRights(False, "unknown", type(exc).__name__)
+        info = response.get("channel") or {}
+        member = bool(info.get("is_member"))
+        if info.get("is_archived"):
+            return PostingRights(False, "archived")
+        if info.get("is_read_only"):
+            return PostingRights(False, "read_only")
+        if info.get("is_mpim") and not member:
+            return PostingRights(False, "group_dm")
+        if info.get("is_private") and not member:
+            return PostingRights(False, "private")
+        return PostingRights(True)
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         client = await self.api()

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core import curriculum
 from bot.core.schedule import Occurrence
+from bot.store.engine import writing
 from bot.store.schema import deliveries, subscriptions
 from bot.store.subscriptions import SUSPENDED, Subscription, as_utc
 
@@ -205,7 +206,7 @@ async def claim(
         "attempts": 1,
     }
     try:
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             result = await conn.execute(deliveries.insert().values(**values))
             new_id = result.inserted_primary_key[0]  # type: ignore[index]
     except IntegrityError:
@@ -231,7 +232,7 @@ async def claim(
         claimed_at=now,
         attempts=existing.attempts + 1,
     )
-    async with engine.begin() as conn:
+    async with writing(engine) as conn:
         result = await conn.execute(
             update(deliveries)
             .where(_mine(existing))
@@ -253,7 +254,7 @@ async def mark_posted(
     Returns the updated delivery, or None when another process took the claim over meanwhile.
     """
     position, season = curriculum.advance(row.position, row.season, total)
-    async with engine.begin() as conn:
+    async with writing(engine) as conn:
         result = await conn.execute(
             update(deliveries).where(_mine(row)).values(status=POSTED, message_ts=message_ts)
         )
@@ -275,7 +276,7 @@ async def mark_posted(
 async def mark_done(
     engine: AsyncEngine, row: Delivery, reply_ts: str, *, now: datetime
 ) -> Delivery | None:
-    async with engine.begin() as conn:
+    async with writing(engine) as conn:
         result = await conn.execute(
             update(deliveries)
             .where(_mine(row))
@@ -295,7 +296,7 @@ async def mark_failed(
     permanent: bool = False,
 ) -> bool:
     """Record a failure: retried on a later pass, or (permanent) the channel is suspended."""
-    async with engine.begin() as conn:
+    async with writing(engine) as conn:
         result = await conn.execute(
             update(deliveries)
             .where(_mine(row))

@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.store.engine import writing
 from bot.store.schema import processed_events
 
 KEEP_FOR = timedelta(days=1)
@@ -17,7 +18,7 @@ async def claim_event(engine: AsyncEngine, event_id: str, now: datetime | None =
     """Return True the first time an event id is seen, False for a re-delivery."""
     now = now or datetime.now(UTC)
     try:
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             await conn.execute(processed_events.insert().values(event_id=event_id, seen_at=now))
     except IntegrityError:
         return False
@@ -27,7 +28,7 @@ async def claim_event(engine: AsyncEngine, event_id: str, now: datetime | None =
 async def forget_old_events(engine: AsyncEngine, now: datetime | None = None) -> None:
     """Drop claims older than Slack's retry window; they can never be re-delivered."""
     now = now or datetime.now(UTC)
-    async with engine.begin() as conn:
+    async with writing(engine) as conn:
         await conn.execute(
             delete(processed_events).where(processed_events.c.seen_at < now - KEEP_FOR)
         )

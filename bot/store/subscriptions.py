@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core import curriculum
 from bot.core.schedule import Schedule, schedule_from_row
+from bot.store.engine import writing
 from bot.store.schema import deliveries, subscriptions
 
 ACTIVE = "active"
@@ -104,32 +105,43 @@ async def subscribe(
         "effective_from": now,
         "updated_at": now,
     }
-    created = True
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                subscriptions.insert().values(
-                    team_id=team_id,
-                    channel_id=channel_id,
-                    is_dm=is_dm,
-                    created_by=user_id,
-                    next_lesson=0,
-                    season=1,
-                    created_at=now,
-                    **values,
+    row = {
+        "team_id": team_id,
+        "channel_id": channel_id,
+        "is_dm": is_dm,
+        "created_by": user_id,
+        "next_lesson": 0,
+        "season": 1,
+        "created_at": now,
+        **values,
+    }
+    # One short transaction either way (INSERT … ON CONFLICT DO NOTHING RETURNING, then the
+    # update when the row exists; SQLite ≥ 3.35 and PostgreSQL): sixteen subscribes at once
+    # must not queue behind each other's round trips.
+    insert = _insert_for(engine)(subscriptions).values(**row)
+    insert = insert.on_conflict_do_nothing(
+        index_elements=[subscriptions.c.team_id, subscriptions.c.channel_id]
+    ).returning(*subscriptions.c)
+    key = (subscriptions.c.team_id == team_id, subscriptions.c.channel_id == channel_id)
+    async with writing(engine) as conn:
+        inserted = (await conn.execute(insert)).first()
+        created = inserted is not None
+        if inserted is None:
+            inserted = (
+                await conn.execute(
+                    update(subscriptions)
+                    .where(*key)
+                    .values(
+                        **values,
+                        # Whoever subscribes an unsubscribed channel again is its subscriber.
+                        created_by=case(
+                            (subscriptions.c.status == UNSUBSCRIBED, user_id),
+                            else_=subscriptions.c.created_by,
+                        ),
+                    )
+                    .returning(*subscriptions.c)
                 )
-            )
-    except IntegrityError:
-        created = False
-        where = (subscriptions.c.team_id == team_id, subscriptions.c.channel_id == channel_id)
-        async with engine.begin() as conn:
-            # Whoever subscribes an unsubscribed channel again is its subscriber from now on.
-            await conn.execute(
-                update(subscriptions)
-                .where(*where, subscriptions.c.status == UNSUBSCRIBED)
-                .values(created_by=user_id)
-            )
-            await conn.execute(update(subscriptions).where(*where).values(**values))
+            ).one()
             await conn.execute(
                 update(deliveries)
                 .where(
@@ -139,9 +151,15 @@ async def subscribe(
                 )
                 .values(status="failed")
             )
-    found = await get(engine, team_id, channel_id)
-    assert found is not None
+    found = Subscription.from_row(inserted)
     return found, created
+
+
+def _insert_for(engine: AsyncEngine) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 async def set_status(
@@ -169,7 +187,7 @@ async def set_status(
     )
     if only_from is not None:
         statement = statement.where(subscriptions.c.status.in_(only_from))
-    async with engine.begin() as conn:
+    async with writing(engine) as conn:
         await conn.execute(statement)
     return await get(engine, team_id, channel_id)
 
@@ -183,7 +201,7 @@ async def skip(
         if current is None:
             return None
         position, season = curriculum.advance(current.next_lesson, current.season, total)
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             result = await conn.execute(
                 update(subscriptions)
                 .where(

@@ -21,6 +21,7 @@ from bot.core.suggestions import (
     resource_id,
     topic_ids,
 )
+from bot.store.engine import writing
 from bot.store.schema import suggestions
 
 COMMUNITY_SUMMARY = "Suggested by the team: {note}"
@@ -81,7 +82,7 @@ async def add_suggestion(
         "created_at": as_utc(now),
     }
     try:
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             result = await conn.execute(suggestions.insert().values(**values))
     except IntegrityError:
         raise DuplicateSuggestion(suggestion.url_key) from None
@@ -120,7 +121,7 @@ async def set_review_message(
     engine: AsyncEngine, suggestion_id: int, channel: str, ts: str
 ) -> None:
     """Remember where the review message is, so a decision can update it."""
-    async with engine.begin() as conn:
+    async with writing(engine) as conn:
         await conn.execute(
             update(suggestions)
             .where(suggestions.c.id == suggestion_id)
@@ -147,7 +148,7 @@ async def decide(
     }
     if approve:
         values["resource_id"] = new_resource_id
-    async with engine.begin() as conn:
+    async with writing(engine) as conn:
         result = await conn.execute(
             update(suggestions)
             .where(suggestions.c.id == suggestion_id, suggestions.c.status == PENDING)

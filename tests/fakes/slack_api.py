@@ -56,6 +56,7 @@ class Scripted:
     status: int = 200
     body: dict[str, Any] | None = None
     headers: dict[str, str] | None = None
+    passthrough: bool = False  # answer this call normally (fail_next(..., after=N))
 
 
 @dataclass
@@ -152,10 +153,14 @@ class FakeSlack:
         status: int = 200,
         retry_after: int | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Make the next `times` calls of `method` fail (Slack error, HTTP status, or 429)."""
+        """Make the next `times` calls of `method` fail (Slack error, HTTP status, or 429),
+        after letting `after` calls through."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")}
+        for _ in range(after):
+            self._scripted[method].append(Scripted(passthrough=True))
         for _ in range(times):
             self._scripted[method].append(Scripted(status=status, body=body, headers=headers))
 
@@ -248,8 +253,8 @@ class FakeSlack:
                     status=429,
                     headers={"Retry-After": str(max(1, math.ceil(wait)))},
                 )
-        if self._scripted[method]:
-            scripted = self._scripted[method].popleft()
+        scripted = self._scripted[method].popleft() if self._scripted[method] else None
+        if scripted is not None and not scripted.passthrough:
             return web.json_response(
                 scripted.body, status=scripted.status, headers=scripted.headers
             )

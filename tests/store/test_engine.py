@@ -67,3 +67,53 @@ async def test_start_up_forgets_event_ids_past_slacks_retry_window(
     async with lifespan(settings, slack=False, catalog=catalog) as bot:
         assert await claim_event(bot.services.engine, "EvOld")  # forgotten: claimable again
         assert not await claim_event(bot.services.engine, "EvRecent")  # still remembered
+
+
+async def test_a_locked_sqlite_file_fails_a_write_in_two_seconds_not_thirty(tmp_path: Path):
+    """Another process holding the write lock: the busy timeout is the statement budget."""
+    import sqlite3
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    path = tmp_path / "bot.db"
+    engine = create_engine(f"sqlite:///{path}")
+    await upgrade(engine)
+    other = sqlite3.connect(path)
+    other.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    try:
+        with pytest.raises(OperationalError, match="database is locked"):
+            await claim_event(engine, "Ev1")
+    finally:
+        other.rollback()
+        other.close()
+        await engine.dispose()
+    assert time.monotonic() - started < 3.0
+
+
+async def test_a_stalled_postgresql_fails_a_query_instead_of_hanging(pg_url: str):
+    """Work outside a command's budget (the digest, the sweep) must end too: asyncpg's connect
+    and command timeouts turn a database that stopped answering into an error."""
+    import time
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tests.fakes.tcp_proxy import StallProxy
+
+    url = make_url(pg_url)
+    async with StallProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        engine = create_engine(url.set(port=proxy.port).render_as_string(hide_password=False))
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            proxy.stall()
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                async with engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+            # pre-ping on the stalled connection (2 s), then a new connection (2 s)
+            assert time.monotonic() - started < 5.0
+        finally:
+            await engine.dispose()

@@ -13,7 +13,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.store.engine import async_url, create_engine
+from bot.store.engine import MIGRATION_TIMEOUT, async_url, create_engine
 from bot.store.schema import metadata
 
 config = context.config
@@ -31,7 +31,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_from_url(url: str) -> None:
-    engine = create_engine(url)
+    engine = create_engine(url, statement_timeout=MIGRATION_TIMEOUT)
     try:
         async with engine.connect() as conn:
             await conn.run_sync(_run)
