@@ -55,16 +55,16 @@ async def test_three_of_ten_channels_unreadable_all_get_their_lesson_in_one_pass
     async with digest_services(tmp_path, fake_slack, catalog, digest_concurrency=1) as services:
         for channel in channels:
             await subscribe(services, channel, "mon", "10:00", "UTC", T0)
-        # Channels go one at a time, 2 messages each: C0's, C2's and C4's lessons answer 503
-        # (each is posted again once, right after the history read fails).
+        # Channels go one at a time, 3 messages each (lesson, question, quiz): C0's, C2's and
+        # C4's lessons answer 503 (each is posted again once, right after the history read fails).
         fake_slack.fail_next("chat.postMessage", status=503)
-        fake_slack.fail_next("chat.postMessage", status=503, after=4)
-        fake_slack.fail_next("chat.postMessage", status=503, after=4)
+        fake_slack.fail_next("chat.postMessage", status=503, after=6)
+        fake_slack.fail_next("chat.postMessage", status=503, after=6)
         fake_slack.fail_next("conversations.history", error="missing_scope", times=3)
         report = await digest(services).run_pass(DUE)
         assert len(report.posted) == 10 and not report.failed
         assert len(fake_slack.calls_to("conversations.history")) == 3
-        assert len(fake_slack.calls_to("chat.postMessage")) == 23
+        assert len(fake_slack.calls_to("chat.postMessage")) == 33
     assert_exactly_once(fake_slack, channels)
 
 

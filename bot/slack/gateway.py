@@ -174,6 +174,7 @@ class SlackGateway:
         self._bot_users: dict[str, str] = {}  # per workspace: each install has its own bot user
         self.tokens = tokens
         self._per_token: dict[str, AsyncWebClient] = {}
+        self._dm_channels: dict[str, str] = {}
 
     async def api(self) -> AsyncWebClient:
         """The client to call Slack with for the workspace in context."""
@@ -196,7 +197,6 @@ class SlackGateway:
             client.retry_handlers = list(self.client.retry_handlers)
             self._per_token[token] = client
         return client
-        self._dm_channels: dict[str, str] = {}
 
     # -- weekly digest ----------------------------------------------------------------------
     def single_shot(self) -> SlackGateway:
