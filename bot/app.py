@@ -183,6 +183,12 @@ async def lifespan(
                 yield Bot(services, router, features)
             finally:
                 await scheduler.stop()
+                for feature in features:
+                    for hook in feature.on_stop:
+                        try:
+                            await hook(services)
+                        except Exception:  # shutting down: log and close the rest anyway
+                            logger.exception("stop hook of %s failed", feature.name)
                 if session is not None:
                     await session.close()
         finally:

@@ -163,6 +163,7 @@ class Feature:
     jobs: Sequence[Job] = ()
     cli: Sequence[CliCommand] = ()
     on_start: Sequence[Hook] = ()
+    on_stop: Sequence[Hook] = ()  # after the scheduler stopped, before the database closes
 
 
 def notice(text: str) -> Reply:

@@ -35,3 +35,5 @@ class Services:
     slack: SlackGateway | None = None
     clock: Callable[[], datetime] = field(default=utc_now)
     metrics: Any = None
+    # Searches noted for `/mlops stats`, written in batches by a job (never on the answer path).
+    search_log_pending: list[dict[str, Any]] = field(default_factory=list)

@@ -168,3 +168,37 @@ def test_mlops_bot_stats_is_a_top_level_command(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["channel"] == "C111"
     assert run("stats", env=env).returncode == 2  # --team and --channel are required
+
+
+async def test_searches_are_buffered_and_written_by_the_flush_job(tmp_path, catalog):  # type: ignore[no-untyped-def]
+    """A search never waits on a database write: rows wait in memory for the flush job."""
+    from sqlalchemy import func, select
+
+    from bot.features import stats as stats_feature
+    from bot.store.schema import search_log as table
+    from tests.conftest import boot_bot
+
+    async with boot_bot(tmp_path, catalog, http=False, offline=True) as server:
+        console = server.console()
+        await console.handle("/mlops taco tuesday")
+        await console.handle("/mlops serving")
+
+        async def rows() -> int:
+            async with server.services.engine.connect() as conn:
+                return int((await conn.execute(select(func.count()).select_from(table))).scalar())
+
+        assert await rows() == 0 and len(server.services.search_log_pending) == 2
+        flush = next(
+            j for f in server.bot.features for j in f.jobs if j.id == stats_feature.FLUSH_JOB
+        )
+        await flush.run(server.services)
+        assert await rows() == 2 and server.services.search_log_pending == []
+        await console.handle("/mlops monitoring")
+    # The lifespan's stop hook writes what was still pending.
+    from bot.store.engine import create_engine
+    from tests.conftest import make_settings
+
+    engine = create_engine(make_settings(tmp_path).database_url)
+    async with engine.connect() as conn:
+        assert int((await conn.execute(select(func.count()).select_from(table))).scalar()) == 3
+    await engine.dispose()

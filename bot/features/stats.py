@@ -38,6 +38,9 @@ from bot.store.deliveries import Delivery
 logger = logging.getLogger(__name__)
 
 LOG_BUDGET = 0.5  # seconds a search may spend being logged before the answer goes out
+FLUSH_JOB = "stats:flush-search-log"
+FLUSH_SECONDS = 10.0
+MAX_PENDING = 10_000
 PRUNE_JOB = "stats:prune-search-log"
 PRUNE_AT_START_JOB = "stats:prune-search-log:start"
 
@@ -58,17 +61,34 @@ async def log_search(services: Services, team_id: str, query: str) -> None:
         topic = results.topics[0].id if results.topics else None
         if topic is None and results.hits:
             topic = results.hits[0].resource.primary_topic
-        async with asyncio.timeout(LOG_BUDGET):
-            await search_log.record(
-                services.engine,
-                team_id=team_id,
-                day=services.clock().date(),
-                query=text,
-                topic=topic,
-                matched=bool(results.hits),
+        pending = services.search_log_pending
+        if len(pending) < MAX_PENDING:  # a database down for long loses searches, not memory
+            pending.append(
+                search_log.row(
+                    team_id=team_id,
+                    day=services.clock().date(),
+                    query=text,
+                    topic=topic,
+                    matched=bool(results.hits),
+                )
             )
     except Exception:  # best effort: the person gets their answer whatever happens here
         logger.warning("could not log a search", exc_info=True)
+
+
+async def flush_search_log(services: Services) -> None:
+    """Write the searches noted since the last flush (a job, at shutdown, before stats)."""
+    pending = services.search_log_pending
+    if not pending:
+        return
+    rows = pending[:]
+    del pending[: len(rows)]
+    try:
+        async with asyncio.timeout(LOG_BUDGET * 4):
+            await search_log.record_many(services.engine, rows)
+    except Exception:  # the log is best effort; the rows are put back for the next flush
+        logger.warning("could not write %d logged searches; will retry", len(rows))
+        pending[:0] = rows[: max(0, MAX_PENDING - len(pending))]
 
 
 async def prune_search_log(services: Services) -> int:
@@ -93,6 +113,7 @@ async def search_figures(services: Services, team_id: str) -> ChannelStats:
     settings = services.settings
     if not settings.search_log:
         return ChannelStats(channel_id="", logging=False, gap_days=settings.search_log_days)
+    await flush_search_log(services)
     now = services.clock()
     engine = services.engine
     month = month_start(now)
@@ -217,9 +238,11 @@ async def cmd_stats(args: argparse.Namespace, services: Services) -> int:
 
 FEATURE = Feature(
     name="stats",
+    on_stop=(flush_search_log,),
     commands={"stats": on_stats},
     actions={kit.ACTION_CHANNEL_STATS: on_channel_stats},
     jobs=(
+        Job(FLUSH_JOB, flush_search_log, every=lambda _settings: FLUSH_SECONDS),
         Job(PRUNE_JOB, _prune_job, every=lambda _settings: 24 * 3600.0),
         Job(PRUNE_AT_START_JOB, _prune_job),
     ),

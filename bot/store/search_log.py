@@ -7,27 +7,41 @@ retention (MLOPS_SEARCH_LOG_DAYS) are deleted by a daily job.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.stats import Count
+from bot.store.engine import writing
 from bot.store.schema import search_log
+
+
+def row(*, team_id: str, day: date, query: str, topic: str | None, matched: bool) -> dict[str, Any]:
+    """One search as the table stores it (lengths capped)."""
+    return {
+        "team_id": team_id[:32],
+        "day": day,
+        "query": query[:200],
+        "topic": (topic or None) and topic[:80],
+        "matched": matched,
+    }
+
+
+async def record_many(engine: AsyncEngine, rows: list[dict[str, Any]]) -> None:
+    """Store buffered searches in one short write (searches never wait on the database)."""
+    if not rows:
+        return
+    async with writing(engine) as conn:
+        await conn.execute(insert(search_log), rows)
 
 
 async def record(
     engine: AsyncEngine, *, team_id: str, day: date, query: str, topic: str | None, matched: bool
 ) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(
-            insert(search_log).values(
-                team_id=team_id[:32],
-                day=day,
-                query=query[:200],
-                topic=(topic or None) and topic[:80],
-                matched=matched,
-            )
-        )
+    await record_many(
+        engine, [row(team_id=team_id, day=day, query=query, topic=topic, matched=matched)]
+    )
 
 
 async def prune(engine: AsyncEngine, before: date) -> int:
