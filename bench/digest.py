@@ -25,7 +25,7 @@ from bench.common import Config, bot_command, child_env, script_main
 from bench.servers import BOT_TOKEN
 from bench.stats import Section, Spread, Target, peak_rss_mb, table
 from bot.core.schedule import Schedule
-from bot.digest import KIND_LESSON, KIND_QUESTION
+from bot.digest import KIND_LESSON, KIND_QUESTION, KIND_QUIZ
 from bot.settings import Settings
 from bot.store import subscriptions
 from bot.store.engine import create_engine, upgrade
@@ -37,7 +37,7 @@ QUICK_CHANNELS = 5
 PER_CHANNEL_S = 1.0
 WORKSPACE_RATE = 100.0  # messages per second
 WORKSPACE_BURST = 100.0
-MESSAGES_PER_CHANNEL = 2  # the lesson and its thread reply
+MESSAGES_PER_CHANNEL = 3  # the lesson, its discussion question and its quiz (thread replies)
 CONCURRENCY = 100
 TARGET_RATIO = 1.25
 # The due minute: a Monday 10:00 UTC; the pass runs 30 s into it.
@@ -93,7 +93,7 @@ async def seed(db: Path, channels: int) -> None:
 @dataclass
 class Result:
     channels: int
-    until_all_s: float  # process start -> the last channel has its lesson and its reply
+    until_all_s: float  # process start -> the last channel has its lesson, question and quiz
     first_post_s: float  # process start -> the first accepted post
     exit_s: float
     peak_rss_mb: float
@@ -151,7 +151,9 @@ async def one_pass(config: Config, channels: int, seeded: Path, tag: str) -> Res
     for at, channel, kind in fake.accepted:
         firsts.setdefault((channel, kind), at)
         counts[(channel, kind)] = counts.get((channel, kind), 0) + 1
-    wanted = [(f"C{i:06d}", k) for i in range(channels) for k in (KIND_LESSON, KIND_QUESTION)]
+    wanted = [
+        (f"C{i:06d}", k) for i in range(channels) for k in (KIND_LESSON, KIND_QUESTION, KIND_QUIZ)
+    ]
     missing = sum(1 for key in wanted if key not in firsts)
     duplicates = sum(n - 1 for n in counts.values() if n > 1)
     last = max((firsts[k] for k in wanted if k in firsts), default=started)
@@ -214,14 +216,14 @@ def run(config: Config) -> Section:
         " workspace limit (several hundred per minute), which"
         f" {defaults.digest_concurrency} channels at a time already outpace. Time runs from starting the process (Python start,"
         " catalog load, migrations included) until the fake has accepted every channel's"
-        " lesson and its thread reply. Duplicates and missing posts are counted from what the"
+        " lesson, question and quiz. Duplicates and missing posts are counted from what the"
         " fake accepted; peak RSS is the digest process's `VmHWM` (`/proc/<pid>/status`, read every 50 ms until it exits).",
         "",
-        "**Floor.** Each of N channels needs 2 messages (lesson, then its reply ≥ 1 s later"
-        " in the same channel). A bucket of rate R and burst B lets the first B messages go"
-        " at once and every further one only as a token refills, so no sender can finish"
-        " sooner than `floor = max((2·N − B) / R, 1 s)`"
-        f" = max((2·{CHANNELS:,} − {WORKSPACE_BURST:g}) / {WORKSPACE_RATE:g}/s, 1 s)"
+        "**Floor.** Each of N channels needs 3 messages (lesson, then its question and its"
+        " quiz in the thread, each ≥ 1 s after the last in the same channel). A bucket of rate"
+        " R and burst B lets the first B messages go at once and every further one only as a"
+        " token refills, so no sender can finish sooner than `floor = max((3·N − B) / R, 2 s)`"
+        f" = max((3·{CHANNELS:,} − {WORKSPACE_BURST:g}) / {WORKSPACE_RATE:g}/s, 2 s)"
         f" = {floor_s(CHANNELS, limits):.1f} s for N = {CHANNELS:,} (the per-channel 1 s"
         " overlaps with other channels' messages and only binds when N is small).",
         "",
@@ -252,7 +254,7 @@ def run(config: Config) -> Section:
                 "channels",
                 "reps",
                 "floor",
-                "until every lesson + reply",
+                "until every lesson + replies",
                 "÷ floor",
                 "first post after",
                 "duplicates",
@@ -272,7 +274,7 @@ def run(config: Config) -> Section:
     section.targets += [
         Target(
             "3 digest",
-            f"time to every lesson + reply ÷ floor, {first:,} channels",
+            f"time to every lesson + question + quiz ÷ floor, {first:,} channels",
             ratio.fmt(2, "×"),
             f"≤ {TARGET_RATIO}×",
             ratio.median <= TARGET_RATIO,
