@@ -24,4 +24,4 @@ def test_every_benchmark_runs_and_the_report_is_written(tmp_path: Path):
     for number, name in enumerate(BENCHMARKS, start=1):
         assert f"## {number}. " in report, name
     assert "| CPUs |" in report and "| Python |" in report
-    assert "floor = max((2·N − B) / R, 1 s)" in report
+    assert "floor = max((3·N − B) / R, 2 s)" in report
