@@ -57,39 +57,30 @@ async def count_since(engine: AsyncEngine, team_id: str, since: date) -> int:
         return int((await conn.execute(query)).scalar_one())
 
 
-async def top_topics(engine: AsyncEngine, team_id: str, since: date, limit: int = 5) -> list[Count]:
-    """The topics searched most since `since` (matched searches with a topic), most first."""
+async def _most_frequent(
+    engine: AsyncEngine, column: Any, team_id: str, since: date, limit: int, *where: Any
+) -> list[Count]:
+    """The values of `column` logged most often since `since` (ties by value), most first."""
     n = func.count().label("n")
     query = (
-        select(search_log.c.topic, n)
-        .where(
-            search_log.c.team_id == team_id,
-            search_log.c.day >= since,
-            search_log.c.topic.is_not(None),
-        )
-        .group_by(search_log.c.topic)
-        .order_by(n.desc(), search_log.c.topic)
+        select(column, n)
+        .where(search_log.c.team_id == team_id, search_log.c.day >= since, *where)
+        .group_by(column)
+        .order_by(n.desc(), column)
         .limit(limit)
     )
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     return [Count(str(row[0]), int(row[1])) for row in rows]
+
+
+async def top_topics(engine: AsyncEngine, team_id: str, since: date, limit: int = 5) -> list[Count]:
+    """The topics searched most since `since` (matched searches with a topic), most first."""
+    column = search_log.c.topic
+    return await _most_frequent(engine, column, team_id, since, limit, column.is_not(None))
 
 
 async def unmatched(engine: AsyncEngine, team_id: str, since: date, limit: int = 10) -> list[Count]:
     """Queries that got the no-match page since `since`, grouped by text, most asked first."""
-    n = func.count().label("n")
-    query = (
-        select(search_log.c.query, n)
-        .where(
-            search_log.c.team_id == team_id,
-            search_log.c.day >= since,
-            search_log.c.matched.is_(False),
-        )
-        .group_by(search_log.c.query)
-        .order_by(n.desc(), search_log.c.query)
-        .limit(limit)
-    )
-    async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    return [Count(str(row[0]), int(row[1])) for row in rows]
+    matched = search_log.c.matched.is_(False)
+    return await _most_frequent(engine, search_log.c.query, team_id, since, limit, matched)
