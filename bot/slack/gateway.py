@@ -58,6 +58,15 @@ def build_client(
     return client
 
 
+def _like(client: AsyncWebClient, token: str | None, retry_handlers: list[Any]) -> AsyncWebClient:
+    """A client to the same API, over the same connections, with another token or retries."""
+    other = AsyncWebClient(
+        token=token, base_url=client.base_url, timeout=client.timeout, session=client.session
+    )
+    other.retry_handlers = list(retry_handlers)
+    return other
+
+
 def slack_error(exc: SlackApiError) -> str:
     """The `error` code of a Slack API failure, e.g. 'channel_not_found'."""
     data = getattr(exc.response, "data", None)
@@ -188,13 +197,7 @@ class SlackGateway:
         if client is None:
             if len(self._per_token) > 1000:  # rotated tokens pile up: start again
                 self._per_token.clear()
-            client = AsyncWebClient(
-                token=token,
-                base_url=self.client.base_url,
-                timeout=self.client.timeout,
-                session=self.client.session,
-            )
-            client.retry_handlers = list(self.client.retry_handlers)
+            client = _like(self.client, token, self.client.retry_handlers)
             self._per_token[token] = client
         return client
 
@@ -202,14 +205,7 @@ class SlackGateway:
     def single_shot(self) -> SlackGateway:
         """The same workspace through a client that never retries on its own: a retried post
         after a 5xx could duplicate it, so the digest decides (and reconciles) itself."""
-        client = AsyncWebClient(
-            token=self.client.token,
-            base_url=self.client.base_url,
-            timeout=self.client.timeout,
-            session=self.client.session,
-        )
-        client.retry_handlers = []
-        return SlackGateway(client, self.tokens)
+        return SlackGateway(_like(self.client, self.client.token, []), self.tokens)
 
     async def post_once(
         self,
