@@ -29,7 +29,10 @@ FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s"
 # httpx logs every request URL at INFO; slack_sdk logs payloads at DEBUG; aiohttp.access and
 # apscheduler.executors log a line per request or job run.
-NOISY_LOGGERS = ("httpx", "httpcore", "slack_sdk", "apscheduler.executors", "aiohttp.access")
+# Alembic logs every revision it runs at INFO; the bot logs one line per upgrade itself.
+NOISY_LOGGERS = (
+    "httpx", "httpcore", "slack_sdk", "apscheduler.executors", "aiohttp.access", "alembic",
+)  # fmt: skip
 
 _UNSET: Any = object()
 
